@@ -1,0 +1,17 @@
+"""The ``flask --app wsgi lms ...`` command group; features contribute their commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import AppGroup
+
+
+def register(app: Flask) -> AppGroup:
+    from lms.audit.cli import audit_cli
+    from lms.auth.cli import create_organisation_command, create_user_command, demo_setup_command
+
+    group = AppGroup("lms", help="Administration of the LMS service.")
+    for command in (create_user_command, create_organisation_command, demo_setup_command, audit_cli):
+        group.add_command(command)
+    app.cli.add_command(group)
+    return group

@@ -1,0 +1,44 @@
+"""Security headers on every response."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+
+BASE_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def content_security_policy() -> str:
+    policy = dict(BASE_CSP)
+    for directive, sources in current_app.config["CSP_EXTRA"].items():
+        policy[directive] = f"{policy.get(directive, '')} {sources}".strip()
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint != "static" and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    app.after_request(add_security_headers)
