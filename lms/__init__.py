@@ -102,6 +102,6 @@ def _register_features(app: Flask) -> None:
 
         return {
             "labels": labels,
-            "language_form": LanguageForm(language=str(get_locale() or "en")),
+            "language_form": LanguageForm(formdata=None, language=str(get_locale() or "en")),
             "current_language": str(get_locale() or "en"),
         }

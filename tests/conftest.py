@@ -45,6 +45,9 @@ def test_config(database_url: str, **extra) -> dict:
     }
 
 
+test_config.__test__ = False  # a helper, not a test, wherever it is imported
+
+
 def reset_schema(app) -> None:
     """Empty the database completely, then build the schema from the migrations."""
     import flask_migrate

@@ -128,11 +128,13 @@ def verify(batch_size: int = 1000) -> ChainBreak | None:
     return None
 
 
-def _iterate(batch_size: int) -> Iterator[AuditRecord]:
+def _iterate(batch_size: int) -> Iterator[sa.Row]:
+    """The stored rows as the database holds them now (never the session's cached objects)."""
+    table = AuditRecord.__table__
     last_id = 0
     while True:
-        rows = db.session.scalars(
-            sa.select(AuditRecord)
+        rows = db.session.execute(
+            sa.select(table)
             .where(AuditRecord.id > last_id)
             .order_by(AuditRecord.id)
             .limit(batch_size)

@@ -140,16 +140,15 @@ def account():
 @login_required
 def change_password():
     form = PasswordChangeForm()
+    user = current_user._get_current_object()
     if form.validate_on_submit():
         try:
-            services.change_password(
-                current_user, form.current_password.data, form.new_password.data
-            )
+            services.change_password(user, form.current_password.data, form.new_password.data)
         except services.AccountError as error:
             attach_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user, remember=False)
+            login_user(user)  # keep this session: it now carries the new version
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form)
