@@ -23,7 +23,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations:
-	$(BIN)/pybabel compile --use-fuzzy -q -d lms/translations
+	$(BIN)/pybabel compile --use-fuzzy -d lms/translations >/dev/null
 
 ## Re-extract translatable text and update the catalogues (then translate the new entries).
 messages: $(VENV)/.installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +41,7 @@ def select_locale() -> str | None:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_path()))
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR") or _migrations_path())
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_ENABLED", True)
@@ -54,10 +55,9 @@ def _init_extensions(app: Flask) -> None:
             _tune_sqlite(db.engine)
 
 
-def _migrations_path():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent / "migrations"
+def _migrations_path() -> str:
+    """``migrations/`` beside the package (a checkout); set LMS_MIGRATIONS_DIR otherwise."""
+    return str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:
@@ -79,13 +79,13 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
 
 def _register_features(app: Flask) -> None:
+    from lms import cli
     from lms.audit.views import bp as audit_bp
     from lms.auth import labels
     from lms.auth.admin_views import bp as people_bp
     from lms.auth.forms import LanguageForm
     from lms.auth.loader import load_user
     from lms.auth.views import bp as auth_bp
-    from lms import cli
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
 

@@ -11,7 +11,12 @@ def register(app: Flask) -> AppGroup:
     from lms.auth.cli import create_organisation_command, create_user_command, demo_setup_command
 
     group = AppGroup("lms", help="Administration of the LMS service.")
-    for command in (create_user_command, create_organisation_command, demo_setup_command, audit_cli):
+    for command in (
+        create_user_command,
+        create_organisation_command,
+        demo_setup_command,
+        audit_cli,
+    ):
         group.add_command(command)
     app.cli.add_command(group)
     return group

@@ -45,7 +45,7 @@ class Defaults:
     REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     #: Werkzeug hash method; scrypt is the slow default, tests choose a faster one.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name, not a password)
     PASSWORD_MIN_LENGTH = 10
     #: Flask-Limiter storage: in memory by default; ``redis://host:6379`` across instances.
     RATELIMIT_STORAGE_URI = "memory://"

@@ -24,6 +24,21 @@ from lms import create_app
 from lms.extensions import db as _db
 from lms.extensions import limiter
 
+
+def pytest_sessionstart(session):
+    """Compile the translation catalogues when they are newer than their compiled form."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parent.parent.glob("lms/translations/*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source, locale=po.parent.parent.name), use_fuzzy=True)
+
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -200,9 +215,7 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 def login(client: FlaskClient, user_or_email, password: str = DEFAULT_PASSWORD):
     email = getattr(user_or_email, "email", user_or_email)
     token = csrf_token(client, "/login")
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token}
-    )
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 @pytest.fixture()

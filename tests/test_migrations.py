@@ -41,7 +41,9 @@ def empty_database(backend, tmp_path):
 
 def schema_diff(app) -> list:
     with db.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        return compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+        )
 
 
 def test_upgrade_from_empty_reaches_the_models_exactly(empty_database):
@@ -69,6 +71,8 @@ def test_migrations_have_a_single_head():
     from flask_migrate import Config
 
     config = Config(os.path.join(os.path.dirname(__file__), "..", "migrations", "alembic.ini"))
-    config.set_main_option("script_location", os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    config.set_main_option(
+        "script_location", os.path.join(os.path.dirname(__file__), "..", "migrations")
+    )
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}; chain them"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from lms.auth import policy, services
 from lms.auth.decorators import centre_admin_required, role_required

@@ -78,9 +78,9 @@ def create_organisation_command(name, slug, actor_mode, self_registration, centr
 
 
 DEMO_ACCOUNTS = (
-    ("admin", "admin@demo.example", "Demo Admin", None),
-    ("trainer", "trainer@demo.example", "Demo Trainer", None),
-    ("learner", "learner@demo.example", "Demo Learner", "worker"),
+    ("admin", "admin@demo.example.org", "Demo Admin", None),
+    ("trainer", "trainer@demo.example.org", "Demo Trainer", None),
+    ("learner", "learner@demo.example.org", "Demo Learner", "worker"),
 )
 
 

@@ -17,7 +17,6 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from lms.extensions import db
 from lms.auth.labels import (
     ACTOR_MODE_LABELS,
     CATEGORY_LABELS,
@@ -26,6 +25,7 @@ from lms.auth.labels import (
     SECTOR_LABELS,
     choices,
 )
+from lms.extensions import db
 
 EMAIL_LENGTH = Length(max=254, message=_l("An e-mail address has at most 254 characters."))
 NAME_LENGTH = Length(min=1, max=120, message=_l("Use between 1 and 120 characters."))
@@ -54,14 +54,12 @@ class PasswordRules:
     def __call__(self, form, field):
         minimum = current_app.config["PASSWORD_MIN_LENGTH"]
         if len(field.data or "") < minimum:
-            raise ValidationError(
-                _l("Use at least %(count)d characters.", count=minimum)
-            )
+            raise ValidationError(_l("Use at least %(count)d characters.", count=minimum))
 
 
-def confirm_field(other: str):
+def confirm_field(other: str, label=None):
     return PasswordField(
-        _l("Repeat the new password"),
+        label or _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo(other, message=_l("The two passwords differ."))],
     )
 
@@ -79,7 +77,7 @@ class RegistrationForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=256), PasswordRules()]
     )
-    confirm = confirm_field("password")
+    confirm = confirm_field("password", _l("Repeat the password"))
     learner_category = SelectField(
         _l("I am a"), choices=choices(CATEGORY_LABELS), validators=[InputRequired()]
     )
@@ -88,16 +86,12 @@ class RegistrationForm(FlaskForm):
         choices=choices(SECTOR_LABELS, blank=_l("Not specified")),
         validators=[Optional()],
     )
-    language = SelectField(
-        _l("Language"), choices=choices(LANGUAGE_LABELS, blank=FOLLOW_BROWSER)
-    )
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_LABELS, blank=FOLLOW_BROWSER))
 
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), NAME_LENGTH])
-    language = SelectField(
-        _l("Language"), choices=choices(LANGUAGE_LABELS, blank=FOLLOW_BROWSER)
-    )
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_LABELS, blank=FOLLOW_BROWSER))
 
 
 class PasswordChangeForm(FlaskForm):
@@ -144,7 +138,9 @@ SLUG_RULE = Regexp(
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), NAME_LENGTH])
     slug = StringField(_l("Short name (used in addresses)"), validators=[DataRequired(), SLUG_RULE])
-    actor_mode = SelectField(_l("Learners appear in xAPI statements by"), choices=choices(ACTOR_MODE_LABELS))
+    actor_mode = SelectField(
+        _l("Learners appear in xAPI statements by"), choices=choices(ACTOR_MODE_LABELS)
+    )
     self_registration = BooleanField(_l("Anyone may register as a learner of this organisation"))
 
 

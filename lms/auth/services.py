@@ -68,7 +68,9 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_dummy_hash(), password)
     elif check_password_hash(user.password_hash, password) and user.active:
         user.last_login_at = utcnow()
-        audit.record("auth.login.succeeded", actor=user, target_type="user", target_id=user.public_id)
+        audit.record(
+            "auth.login.succeeded", actor=user, target_type="user", target_id=user.public_id
+        )
         return user
     audit.record(
         "auth.login.failed",
@@ -234,7 +236,9 @@ def register(
 ) -> User:
     """Self-registration of a learner into an organisation that allows it."""
     if not organisation.self_registration:
-        raise AccountError(_l("This organisation does not accept self-registration."), "organisation")
+        raise AccountError(
+            _l("This organisation does not accept self-registration."), "organisation"
+        )
     return create_user(
         email=email,
         display_name=display_name,
@@ -285,7 +289,11 @@ def create_organisation(
         organisation_id=org.id,
         target_type="organisation",
         target_id=org.slug,
-        details={"name": org.name, "actor_mode": actor_mode, "self_registration": self_registration},
+        details={
+            "name": org.name,
+            "actor_mode": actor_mode,
+            "self_registration": self_registration,
+        },
     )
     return org
 
@@ -294,10 +302,13 @@ def _check_unique_organisation(name: str, slug: str, *, except_org: Organisation
     labels = {"name": _l("name"), "slug": _l("short name")}
     pairs = ((Organisation.name, name.strip(), "name"), (Organisation.slug, slug, "slug"))
     for column, value, field in pairs:
-        other = db.session.scalar(sa.select(Organisation).where(sa.func.lower(column) == value.lower()))
+        other = db.session.scalar(
+            sa.select(Organisation).where(sa.func.lower(column) == value.lower())
+        )
         if other is not None and other is not except_org:
             raise AccountError(
-                _l("An organisation with this %(field)s already exists.", field=labels[field]), field
+                _l("An organisation with this %(field)s already exists.", field=labels[field]),
+                field,
             )
 
 
@@ -305,7 +316,9 @@ def _check_unique_organisation(name: str, slug: str, *, except_org: Organisation
 ORGANISATION_FIELDS = ("name", "actor_mode", "self_registration")
 
 
-def update_organisation(org: Organisation, changes: Mapping[str, Any], *, by: User) -> dict[str, Any]:
+def update_organisation(
+    org: Organisation, changes: Mapping[str, Any], *, by: User
+) -> dict[str, Any]:
     """Apply ``changes`` to ``org``; audit and return what really changed."""
     unknown = set(changes) - set(ORGANISATION_FIELDS)
     if unknown:

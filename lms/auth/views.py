@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from lms.auth import services
 from lms.auth.forms import (

@@ -17,20 +17,30 @@ def wants_json() -> bool:
     if request.path.startswith("/api/") or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def _messages() -> dict[int, tuple[str, str]]:
     return {
-        400: (_("Bad request"), _("The request could not be understood. Please check the form and try again.")),
+        400: (
+            _("Bad request"),
+            _("The request could not be understood. Please check the form and try again."),
+        ),
         403: (_("Not allowed"), _("You do not have permission to open this page.")),
         404: (_("Not found"), _("There is no page at this address, or you may not see it.")),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
         413: (_("Too large"), _("What you sent is larger than this service accepts.")),
-        429: (_("Too many attempts"), _("Too many requests in a short time. Please wait a minute and try again.")),
-        500: (_("Something went wrong"), _("An unexpected error occurred. Nothing was saved; please try again.")),
+        429: (
+            _("Too many attempts"),
+            _("Too many requests in a short time. Please wait a minute and try again."),
+        ),
+        500: (
+            _("Something went wrong"),
+            _("An unexpected error occurred. Nothing was saved; please try again."),
+        ),
     }
 
 
@@ -65,7 +75,8 @@ def _handle_http(error: HTTPException):
 
 def _handle_csrf(error: CSRFError):
     return render_error(
-        400, _("The form has expired or was not sent from this site. Reload the page and try again.")
+        400,
+        _("The form has expired or was not sent from this site. Reload the page and try again."),
     )
 
 

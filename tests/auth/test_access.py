@@ -41,7 +41,7 @@ def expect(response, outcome):
         assert response.status_code == outcome, response.get_data(as_text=True)[:300]
 
 
-#          route builder,                     anonymous, learner, trainer, admin, other_admin, centre_admin
+# (path, outcome for each of ROLES: anonymous, learner, trainer, admin, other_admin, centre_admin)
 GET_MATRIX = [
     ("/", ["login", 200, 200, 200, 200, 200]),
     ("/login", [200, "home", "home", "home", "home", "home"]),
@@ -60,9 +60,7 @@ GET_MATRIX = [
 
 
 def _path(template, world):
-    return template.format(
-        learner=world["people"]["learner"].public_id, acme=world["acme"].slug
-    )
+    return template.format(learner=world["people"]["learner"].public_id, acme=world["acme"].slug)
 
 
 @pytest.mark.parametrize("template,outcomes", GET_MATRIX, ids=[row[0] for row in GET_MATRIX])
@@ -98,7 +96,9 @@ def test_deactivation_by_other_organisation_admin_changes_nothing(client, world,
     as_role(client, world, "other_admin")
     from tests.conftest import csrf_token
 
-    client.post(f"/people/{learner.public_id}/deactivate", data={"csrf_token": csrf_token(client, "/")})
+    client.post(
+        f"/people/{learner.public_id}/deactivate", data={"csrf_token": csrf_token(client, "/")}
+    )
     db.session.refresh(learner)
     assert learner.active
 

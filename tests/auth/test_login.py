@@ -103,7 +103,12 @@ def test_remember_me_sets_a_persistent_cookie(client, make_user):
     token = csrf_token(client)
     response = client.post(
         "/login",
-        data={"email": user.email, "password": DEFAULT_PASSWORD, "remember": "y", "csrf_token": token},
+        data={
+            "email": user.email,
+            "password": DEFAULT_PASSWORD,
+            "remember": "y",
+            "csrf_token": token,
+        },
     )
     cookies = response.headers.getlist("Set-Cookie")
     remember = [c for c in cookies if c.startswith("remember_token=")]
@@ -118,7 +123,11 @@ def test_password_change_logs_out_other_sessions(client, make_client, make_user,
     response = post_form(
         client,
         "/account/password",
-        {"current_password": DEFAULT_PASSWORD, "new_password": "a new long password", "confirm": "a new long password"},
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": "a new long password",
+            "confirm": "a new long password",
+        },
     )
     assert response.status_code == 302
     assert client.get("/account").status_code == 200
@@ -134,7 +143,11 @@ def test_password_change_with_wrong_current_password_changes_nothing(client, mak
     response = post_form(
         client,
         "/account/password",
-        {"current_password": "not it at all", "new_password": "a new long password", "confirm": "a new long password"},
+        {
+            "current_password": "not it at all",
+            "new_password": "a new long password",
+            "confirm": "a new long password",
+        },
     )
     assert response.status_code == 200
     assert "The current password is not correct." in response.get_data(as_text=True)
@@ -146,13 +159,19 @@ def test_short_or_mismatched_new_password_is_refused(client, make_user):
     user = make_user()
     login(client, user)
     short = post_form(
-        client, "/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": "short", "confirm": "short"}
+        client,
+        "/account/password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": "short", "confirm": "short"},
     ).get_data(as_text=True)
     assert "Use at least 10 characters." in short
     mismatch = post_form(
         client,
         "/account/password",
-        {"current_password": DEFAULT_PASSWORD, "new_password": "long enough one", "confirm": "long enough two"},
+        {
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": "long enough one",
+            "confirm": "long enough two",
+        },
     ).get_data(as_text=True)
     assert "The two passwords differ." in mismatch
 

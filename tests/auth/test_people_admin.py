@@ -39,7 +39,11 @@ def test_admin_creates_a_trainer_who_can_log_in(client, make_client, make_user, 
         "chemistry",
     )
     entry = last_action(db)
-    assert (entry.action, entry.actor_id, entry.target_id) == ("user.created", admin.id, created.public_id)
+    assert (entry.action, entry.actor_id, entry.target_id) == (
+        "user.created",
+        admin.id,
+        created.public_id,
+    )
     assert login(make_client(), "new.trainer@example.org", "initial password 1").status_code == 302
 
 
@@ -119,7 +123,12 @@ def test_centre_admin_creates_an_organisation(client, make_user, centre, db):
     response = post_form(
         client,
         "/organisations/new",
-        {"name": "Biotech Partner", "slug": "biotech-partner", "actor_mode": "mbox", "self_registration": "y"},
+        {
+            "name": "Biotech Partner",
+            "slug": "biotech-partner",
+            "actor_mode": "mbox",
+            "self_registration": "y",
+        },
     )
     assert response.status_code == 302
     org = db.session.scalar(sa.select(Organisation).where(Organisation.slug == "biotech-partner"))
@@ -127,7 +136,9 @@ def test_centre_admin_creates_an_organisation(client, make_user, centre, db):
     assert last_action(db).action == "organisation.created"
 
 
-def test_organisation_with_duplicate_name_or_bad_slug_is_refused(client, make_user, centre, make_org, db):
+def test_organisation_with_duplicate_name_or_bad_slug_is_refused(
+    client, make_user, centre, make_org, db
+):
     make_org("Biotech Partner")
     login(client, make_user("admin", centre))
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Organisation))
@@ -138,7 +149,9 @@ def test_organisation_with_duplicate_name_or_bad_slug_is_refused(client, make_us
     ).get_data(as_text=True)
     assert "An organisation with this name already exists." in dup
     bad = post_form(
-        client, "/organisations/new", {"name": "New One", "slug": "Bad Slug!", "actor_mode": "account"}
+        client,
+        "/organisations/new",
+        {"name": "New One", "slug": "Bad Slug!", "actor_mode": "account"},
     ).get_data(as_text=True)
     assert "Use lower-case letters, digits and hyphens" in bad
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == count

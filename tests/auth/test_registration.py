@@ -70,7 +70,9 @@ def test_closed_organisation_is_not_offered_and_cannot_be_forced(client, make_or
         ({"learner_category": "astronaut"}, "Not a valid choice"),
     ],
 )
-def test_bad_input_gets_a_clear_message_and_creates_nothing(client, open_org, db, overrides, message):
+def test_bad_input_gets_a_clear_message_and_creates_nothing(
+    client, open_org, db, overrides, message
+):
     before = user_count(db)
     response = post_form(client, "/register", form(open_org, **overrides))
     assert response.status_code == 200

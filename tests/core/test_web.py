@@ -103,7 +103,9 @@ def test_language_follows_the_browser(client, accept_language, expected):
 
 
 def test_switcher_changes_language_for_anonymous_visitors(client):
-    response = post_form(client, "/language", {"language": "fr", "next": "/register"}, form_path="/login")
+    response = post_form(
+        client, "/language", {"language": "fr", "next": "/register"}, form_path="/login"
+    )
     assert response.headers["Location"] == "/register"
     assert "<h1>Créez votre compte apprenant</h1>" in client.get("/register").get_data(as_text=True)
 
@@ -124,6 +126,9 @@ def test_user_preference_beats_the_browser(client, make_user):
 
 def test_switcher_ignores_an_offsite_next(client):
     response = post_form(
-        client, "/language", {"language": "fr", "next": "https://evil.example.org/"}, form_path="/login"
+        client,
+        "/language",
+        {"language": "fr", "next": "https://evil.example.org/"},
+        form_path="/login",
     )
     assert response.headers["Location"] == "/"
