@@ -20,7 +20,7 @@ ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     LMS_ENV=production \
     LMS_MIGRATIONS_DIR=/app/migrations \
-    LMS_MODULES_DIR=/app/modules
+    LMS_MODULES_PATH=/app/modules
 USER lms
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \

@@ -88,13 +88,23 @@ def _register_features(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
+    from lms.xapi.cli import xapi_cli
+    from lms.xapi.views import bp as xapi_bp
 
     login_manager.user_loader(load_user)
-    for blueprint in (core_bp, auth_bp, people_bp, audit_bp):
+    blueprints = (
+        core_bp,
+        auth_bp,
+        people_bp,
+        audit_bp,
+        xapi_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)
     security.register(app)
     cli.register(app)
+    app.cli.add_command(xapi_cli)
 
     @app.context_processor
     def page_globals():

@@ -54,8 +54,48 @@ class Defaults:
     LOGIN_FAILURE_LIMIT = "5 per minute"
     #: Log-in posts allowed from one client address (a classroom shares one address).
     LOGIN_ADDRESS_LIMIT = "60 per minute"
+    #: Folder of module packages for ``lms modules sync``; empty: ``modules/`` of the checkout.
+    MODULES_PATH = ""
+    #: Folder of the Alembic migrations; empty: ``migrations/`` of the checkout.
+    MIGRATIONS_DIR = ""
+    #: Hours before a practical session's start when booking closes (a session may override).
+    PRACTICALS_BOOKING_CLOSES_HOURS = 24
+    #: Hours before a session's start from which the trainer may check learners in.
+    PRACTICALS_CHECKIN_OPENS_HOURS = 2
     #: Extra sources for the Content-Security-Policy, if a deployment needs them.
     CSP_EXTRA: dict[str, str] = {}
+    #: xAPI delivery: statements per POST (an endpoint may set its own).
+    XAPI_BATCH_SIZE = 100
+    #: Batches a worker claims at once (one database round trip), then sends one by one.
+    XAPI_BATCHES_PER_CLAIM = 10
+    #: Seconds to open a connection to an LRS, and to wait for its answer.
+    XAPI_CONNECT_TIMEOUT = 5.0
+    XAPI_READ_TIMEOUT = 30.0
+    #: Seconds a failing delivery is retried before it is parked (default: 3 days).
+    XAPI_MAX_RETRY_AGE = 3 * 24 * 3600
+    #: First back-off delay and its ceiling, in seconds (doubled per attempt, with jitter).
+    XAPI_BACKOFF_BASE = 2.0
+    XAPI_BACKOFF_MAX = 15 * 60
+    #: A CA bundle (PEM file) to verify LRS certificates with; empty: the system's.
+    XAPI_CA_BUNDLE = ""
+    #: Seconds a worker holds a claimed batch before another worker may take it over.
+    XAPI_LEASE_SECONDS = 120
+    #: Seconds an idle worker waits before looking for due statements again.
+    XAPI_POLL_INTERVAL = 1.0
+    #: Run delivery in a background thread of the web process (development only).
+    XAPI_EMBEDDED_WORKER = True
+    #: Admins are warned past these: parked statements, age of the oldest pending (s).
+    XAPI_ALERT_PARKED = 0
+    XAPI_ALERT_PENDING_AGE = 15 * 60
+    #: Seconds between two alert e-mails about the same endpoint.
+    XAPI_ALERT_EMAIL_INTERVAL = 24 * 3600
+    #: Outgoing e-mail; empty MAIL_SERVER means no e-mail is sent.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "lms@localhost"
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
@@ -116,3 +156,9 @@ def validate(config: dict[str, Any]) -> None:
     base = config["PUBLIC_BASE_URL"]
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"LMS_PUBLIC_BASE_URL must be an http(s) URL, not {base!r}.")
+    bundle = config.get("XAPI_CA_BUNDLE") or ""
+    if bundle and not Path(bundle).is_file():
+        raise ConfigError(f"LMS_XAPI_CA_BUNDLE names no file: {bundle!r}.")
+    for key in ("XAPI_CONNECT_TIMEOUT", "XAPI_READ_TIMEOUT", "XAPI_LEASE_SECONDS"):
+        if not float(config.get(key) or 0) > 0:
+            raise ConfigError(f"LMS_{key} must be a positive number of seconds.")

@@ -16,9 +16,9 @@ from lms.auth.forms import (
     OrganisationForm,
     UserEditForm,
     UserForm,
-    attach_error,
 )
 from lms.auth.models import Organisation, User
+from lms.core.forms import attach_error
 from lms.extensions import db
 
 bp = Blueprint("people", __name__, template_folder="templates")

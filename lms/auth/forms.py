@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
@@ -25,7 +25,6 @@ from lms.auth.labels import (
     SECTOR_LABELS,
     choices,
 )
-from lms.extensions import db
 
 EMAIL_LENGTH = Length(max=254, message=_l("An e-mail address has at most 254 characters."))
 NAME_LENGTH = Length(min=1, max=120, message=_l("Use between 1 and 120 characters."))
@@ -150,14 +149,3 @@ class OrganisationEditForm(OrganisationForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change state."""
-
-
-def attach_error(form: FlaskForm, error: Exception) -> None:
-    """Show a service's refusal beside the form field it names, or as a message."""
-    db.session.rollback()
-    name = getattr(error, "field", None)
-    field = getattr(form, name, None) if name else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        flash(str(error), "error")

@@ -16,19 +16,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms import audit
 from lms.auth.models import ACTOR_MODES, LEARNER_CATEGORIES, ROLES, SECTORS, Organisation, User
 from lms.db_types import utcnow
+from lms.errors import RuleError
 from lms.extensions import db
 
 
-class AccountError(ValueError):
-    """A change that the rules refuse; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def __str__(self) -> str:
-        return str(self.message)
+class AccountError(RuleError):
+    """A change to an account or organisation that the rules refuse."""
 
 
 def normalise_email(email: str) -> str:

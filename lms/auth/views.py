@@ -16,9 +16,9 @@ from lms.auth.forms import (
     PasswordChangeForm,
     ProfileForm,
     RegistrationForm,
-    attach_error,
 )
 from lms.auth.models import Organisation
+from lms.core.forms import attach_error
 from lms.extensions import db, limiter
 
 bp = Blueprint("auth", __name__, template_folder="templates")
