@@ -32,6 +32,7 @@ messages: $(VENV)/.installed
 
 run: install
 	$(FLASK) db upgrade heads
+	-$(FLASK) lms modules sync
 	$(FLASK) lms demo-setup
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

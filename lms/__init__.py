@@ -86,6 +86,8 @@ def _register_features(app: Flask) -> None:
     from lms.auth.forms import LanguageForm
     from lms.auth.loader import load_user
     from lms.auth.views import bp as auth_bp
+    from lms.catalog import admin_views as catalog_admin_views
+    from lms.catalog import views as catalog_views
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
     from lms.xapi.cli import xapi_cli
@@ -98,6 +100,8 @@ def _register_features(app: Flask) -> None:
         people_bp,
         audit_bp,
         xapi_bp,
+        catalog_views.bp,
+        catalog_admin_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 def register(app: Flask) -> AppGroup:
     from lms.audit.cli import audit_cli
     from lms.auth.cli import create_organisation_command, create_user_command, demo_setup_command
+    from lms.catalog.cli import modules_cli
 
     group = AppGroup("lms", help="Administration of the LMS service.")
     for command in (
@@ -16,6 +17,7 @@ def register(app: Flask) -> AppGroup:
         create_organisation_command,
         demo_setup_command,
         audit_cli,
+        modules_cli,
     ):
         group.add_command(command)
     app.cli.add_command(group)
