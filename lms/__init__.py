@@ -90,6 +90,8 @@ def _register_features(app: Flask) -> None:
     from lms.catalog import views as catalog_views
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
+    from lms.progress.views import bp as progress_bp
+    from lms.quiz.views import bp as quiz_bp
     from lms.xapi.cli import xapi_cli
     from lms.xapi.views import bp as xapi_bp
 
@@ -102,6 +104,8 @@ def _register_features(app: Flask) -> None:
         xapi_bp,
         catalog_views.bp,
         catalog_admin_views.bp,
+        quiz_bp,
+        progress_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Progress: module status per learner, qualifications, their expiry and certificates."""
