@@ -90,6 +90,7 @@ def _register_features(app: Flask) -> None:
     from lms.catalog import views as catalog_views
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
+    from lms.practicals.views import bp as practicals_bp
     from lms.progress.views import bp as progress_bp
     from lms.quiz.views import bp as quiz_bp
     from lms.xapi.cli import xapi_cli
@@ -106,6 +107,7 @@ def _register_features(app: Flask) -> None:
         catalog_admin_views.bp,
         quiz_bp,
         progress_bp,
+        practicals_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from lms.catalog.checking import check_path
 from lms.catalog.sync import sync_packages
 from lms.extensions import db
+from lms.practicals.loading import check_practicals, sync_practicals
 
 modules_cli = AppGroup("modules", help="Check and load the module packages.")
 
@@ -27,6 +28,7 @@ def check_command(paths: tuple[Path, ...]):
     """Check packages: each PATH is a module folder or a folder of modules.
 
     Prints every problem as ``file:line: field: message``; exits 1 on any problem.
+    Practical types (modules/practicals/*.yaml) are checked too.
     """
     failed = False
     for root in paths or (default_modules_path(),):
@@ -34,6 +36,9 @@ def check_command(paths: tuple[Path, ...]):
             for problem in sorted(result.problems):
                 click.echo(problem.format(str(result.path)))
                 failed = True
+        for line in check_practicals(root):
+            click.echo(line)
+            failed = True
     if failed:
         raise SystemExit(1)
 
@@ -56,11 +61,17 @@ def sync_command(root: Path | None):
         report = sync_packages(root)
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from error
+    practicals = sync_practicals(root)
     db.session.commit()
     for entry in report.entries:
         digest = (entry["content_hash"] or "")[:12]
         click.echo(f"{entry['outcome']:<9} {entry['module'] or entry['path']} {digest}".rstrip())
         for problem in entry["problems"]:
             click.echo(f"  {problem}", err=True)
-    if report.refused:
+    for entry in practicals:
+        digest = (entry.content_hash or "")[:12]
+        click.echo(f"{entry.outcome:<9} practical {entry.practical} {digest}".rstrip())
+        for problem in entry.problems:
+            click.echo(f"  {problem}", err=True)
+    if report.refused or any(entry.outcome == "refused" for entry in practicals):
         raise SystemExit(1)

@@ -1,0 +1,7 @@
+"""Errors of the practicals feature."""
+
+from lms.errors import RuleError
+
+
+class PracticalError(RuleError):
+    """A request the practicals rules refuse."""
