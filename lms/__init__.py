@@ -90,6 +90,7 @@ def _register_features(app: Flask) -> None:
     from lms.catalog import views as catalog_views
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
+    from lms.dashboard.views import bp as dashboard_bp
     from lms.practicals.views import bp as practicals_bp
     from lms.progress.views import bp as progress_bp
     from lms.quiz.views import bp as quiz_bp
@@ -108,6 +109,7 @@ def _register_features(app: Flask) -> None:
         quiz_bp,
         progress_bp,
         practicals_bp,
+        dashboard_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Trainer dashboards: the progress matrix, a learner's history, cohorts, expiries, CSV."""
