@@ -88,16 +88,17 @@ def _lesson_context(module_id: str, slug: str):
     enrolment = services.enrolment_for(current_user, module.id)
     prerequisites = services.prerequisites_of(current_user, module)
     blocked = services.gate(current_user, module, enrolment, prerequisites)
-    return module, lesson, blocked
+    return module, lesson, enrolment, blocked
 
 
 @bp.route("/modules/<module_id>/lessons/<slug>")
 @login_required
 def lesson(module_id: str, slug: str):
-    module, lesson, blocked = _lesson_context(module_id, slug)
+    module, lesson, enrolment, blocked = _lesson_context(module_id, slug)
     if blocked:
         return redirect(url_for("catalog.module", module_id=module.id))
-    if services.records_learning(current_user):
+    if services.records_learning(current_user) and services.is_launch_due(enrolment):
+        # A reload writes nothing: no commit, which would expire what the page shows.
         services.open_module(current_user, module)
         db.session.commit()
     outline = queries.lesson_outline(module.current_version_id)
@@ -119,7 +120,7 @@ def lesson(module_id: str, slug: str):
 @bp.route("/modules/<module_id>/lessons/<slug>/read", methods=["POST"])
 @login_required
 def mark_read(module_id: str, slug: str):
-    module, lesson, blocked = _lesson_context(module_id, slug)
+    module, lesson, _enrolment, blocked = _lesson_context(module_id, slug)
     if blocked or not services.records_learning(current_user):
         abort(403)
     if not ConfirmForm().validate_on_submit():

@@ -12,6 +12,7 @@ from typing import Any
 
 from lms import xapi
 from lms.catalog import services as catalog
+from lms.extensions import db
 from lms.progress import qualifications
 from lms.quiz import responses
 from lms.quiz.grading import Grade
@@ -83,14 +84,17 @@ def record_attempt(attempt, grades: list[tuple[dict, Any, Grade]], now: datetime
 
 
 def _event(attempt, kind: str, activity, parent, result) -> None:
-    xapi.record(
-        xapi.LearningEvent(
-            kind=kind,
-            learner=attempt.user,
-            activity=activity,
-            occurred_at=attempt.submitted_at,
-            registration=attempt.registration,
-            parent=parent,
-            result=result,
-        )
+    event = xapi.LearningEvent(
+        kind=kind,
+        learner=attempt.user,
+        activity=activity,
+        occurred_at=attempt.submitted_at,
+        registration=attempt.registration,
+        parent=parent,
+        result=result,
     )
+    # ``record`` flushes the statement itself. With autoflush, its endpoint query would
+    # flush the new statement first, and appending its deliveries would then load the
+    # (empty) collection: one query more per statement, 17 per submission.
+    with db.session.no_autoflush:
+        xapi.record(event)

@@ -208,6 +208,10 @@ def saved_responses(attempt: Attempt) -> dict[str, Any]:
     answers = db.session.scalars(
         sa.select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
     )
+    return _within_deadline(attempt, answers)
+
+
+def _within_deadline(attempt: Attempt, answers) -> dict[str, Any]:
     return {
         answer.question_id: answer.response
         for answer in answers
@@ -238,8 +242,8 @@ def submit_attempt(attempt: Attempt, now: datetime | None = None) -> Outcome:
 
 
 def _grade(attempt: Attempt, now: datetime) -> None:
-    saved = saved_responses(attempt)
     rows = {a.question_id: a for a in attempt.answers}
+    saved = _within_deadline(attempt, rows.values())
     grades = []
     for question in questions_of(attempt):
         response = saved.get(question["id"])
