@@ -80,6 +80,13 @@ def record(event: LearningEvent) -> Statement:
     if issues:
         raise StatementError("; ".join(issues))
     learner = event.learner
+    now = utcnow()
+    # Find the recipients before the statement joins the session: an autoflush would
+    # otherwise write it early and make its deliveries collection load (one query more).
+    deliveries = [
+        StatementDelivery(endpoint_id=endpoint_id, next_attempt_at=now, created_at=now)
+        for endpoint_id in recipient_endpoints(learner.organisation_id)
+    ]
     statement = Statement(
         uuid=body["id"],
         organisation_id=learner.organisation_id,
@@ -89,13 +96,9 @@ def record(event: LearningEvent) -> Statement:
         object_id=body["object"]["id"],
         occurred_at=event.occurred_at,
         body=serialise(body),
+        deliveries=deliveries,
     )
     db.session.add(statement)
-    now = utcnow()
-    for endpoint_id in recipient_endpoints(learner.organisation_id):
-        statement.deliveries.append(
-            StatementDelivery(endpoint_id=endpoint_id, next_attempt_at=now, created_at=now)
-        )
     db.session.flush()
     return statement
 
