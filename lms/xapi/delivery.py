@@ -246,8 +246,8 @@ def send_batch(
         verdict = classify(answer)
         if verdict == DELIVERED:
             outcome.status = outcome.status or answer.status
-            for item in group:
-                outcome.delivered[item.delivery_id] = f"HTTP {answer.status}"
+            accepted = f"HTTP {answer.status}"
+            outcome.delivered.update(dict.fromkeys((i.delivery_id for i in group), accepted))
         elif verdict in (CONFLICT, REJECTED) and len(group) > 1:
             middle = len(group) // 2
             queue[:0] = [group[:middle], group[middle:]]

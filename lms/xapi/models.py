@@ -120,7 +120,8 @@ class StatementDelivery(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     #: Not sent before this time (back-off).
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: A worker's claim: ``in_flight`` until this time, then any worker may take it over.
+    #: A worker's lease (SQLite): not due before this time, then any worker may take it
+    #: over. On PostgreSQL a worker's claim is its row locks and this stays empty.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The claim that holds the delivery (unique per claim), so only its worker settles it.
     claim: Mapped[str | None] = mapped_column(sa.String(36))

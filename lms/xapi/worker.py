@@ -2,7 +2,8 @@
 
 Each worker has a database thread (claims, lease renewals, settlements) and sends from
 its own thread: while one group of batches is on the wire, the previous group is
-settled and the next one claimed. See ``outbox`` for the claims and their leases.
+settled and the next one claimed. See ``outbox`` for the claims: row locks held by an
+open transaction on PostgreSQL, leases on SQLite.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Worker:
         #: Batches claimed (and sent) together: one database round trip for all of them.
         self.group = int(app.config["XAPI_BATCHES_PER_CLAIM"])
         self.client: LrsClient | None = None
+        #: PostgreSQL: the connections whose transactions hold this worker's claims.
+        self.locks: outbox.RowLocks | None = None
         self._db: ThreadPoolExecutor | None = None
         self.thread: threading.Thread | None = None
         #: Deliveries this worker settled (delivered, parked or rescheduled).
@@ -78,8 +81,11 @@ class Worker:
         context = self.app.app_context()
         context.push()
         contexts.append(context)
+        self.locks = outbox.row_locks(self.config)
 
     def _leave(self, contexts: list) -> None:
+        if self.locks is not None:
+            self.locks.close()
         db.session.remove()
         contexts.pop().pop()
 
@@ -122,7 +128,8 @@ class Worker:
         size = batch_size * self.group
         settled = 0
         settling: list[Future] = []
-        upcoming = self._on_db(outbox.claim, target, size, self.lease)
+        taken: outbox.Claim | None = None
+        upcoming = self._on_db(outbox.claim, target, size, self.lease, self.locks)
         try:
             for _ in range(GROUPS_PER_ROUND):
                 taken = upcoming.result()
@@ -131,7 +138,7 @@ class Worker:
                 if self.stop.is_set():
                     self._on_db(outbox.release, taken).result()
                     return settled
-                upcoming = self._on_db(outbox.claim, target, size, self.lease)
+                upcoming = self._on_db(outbox.claim, target, size, self.lease, self.locks)
                 outcome = self._send(taken, batch_size)
                 settling.append(self._on_db(outbox.settle, taken, outcome, self.config))
                 settled += self._count(taken, outcome)
@@ -150,9 +157,26 @@ class Worker:
             if nxt is not None:
                 self._on_db(outbox.release, nxt).result()
             return settled
+        except BaseException:
+            # Nothing claimed stays held by a failed drain (a claim's rows, its connection).
+            self._give_back(upcoming, taken)
+            raise
         finally:
             for future in settling:
                 future.result()
+
+    def _give_back(self, upcoming: Future, taken: outbox.Claim | None) -> None:
+        """Release ``taken`` and the upcoming claim (harmless if already settled)."""
+        claims = [taken]
+        if upcoming.exception() is None:
+            claims.append(upcoming.result())
+        for claimed in claims:
+            if claimed is None:
+                continue
+            try:
+                self._on_db(outbox.release, claimed).result()
+            except Exception:
+                log.exception("xAPI worker %s: could not give back a claim", self.name)
 
     def _send(self, taken: outbox.Claim, batch_size: int) -> BatchOutcome:
         renew_after = time.monotonic() + self.lease / 2
