@@ -235,3 +235,17 @@ def post_form(client: FlaskClient, path: str, data: dict, form_path: str | None 
     """POST ``data`` to ``path`` with the CSRF token of the page ``form_path`` (default path)."""
     token = csrf_token(client, form_path or path)
     return client.post(path, data={**data, "csrf_token": token})
+
+
+def expect_outcome(response, outcome, *, redirects: dict[str, str] | None = None) -> None:
+    """Assert a response: a status code, ``"login"`` (sent to log in), ``"home"`` (sent to
+    the home page) or a name in ``redirects`` (sent to a path ending so)."""
+    targets = {"home": "/", **(redirects or {})}
+    if outcome == "login":
+        assert response.status_code == 302, response.status_code
+        assert "/login" in response.headers["Location"]
+    elif outcome in targets:
+        assert response.status_code == 302, response.status_code
+        assert response.headers["Location"].endswith(targets[outcome])
+    else:
+        assert response.status_code == outcome, response.get_data(as_text=True)[:300]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import expect_outcome as expect
 from tests.conftest import login
 
 ROLES = ["anonymous", "learner", "trainer", "admin", "other_admin", "centre_admin"]
@@ -28,17 +29,6 @@ def as_role(client, world, role):
     if role != "anonymous":
         assert login(client, world["people"][role]).status_code == 302
     return client
-
-
-def expect(response, outcome):
-    if outcome == "login":
-        assert response.status_code == 302
-        assert "/login" in response.headers["Location"]
-    elif outcome == "home":
-        assert response.status_code == 302
-        assert response.headers["Location"].endswith("/")
-    else:
-        assert response.status_code == outcome, response.get_data(as_text=True)[:300]
 
 
 # (path, outcome for each of ROLES: anonymous, learner, trainer, admin, other_admin, centre_admin)

@@ -7,6 +7,7 @@ import pytest
 from lms.catalog.models import Module
 from lms.progress import qualifications
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
+from tests.conftest import expect_outcome as expect
 from tests.progress.test_qualifications import take
 
 ROLES = ["anonymous", "learner", "trainer", "admin", "other_learner", "other_admin", "centre_admin"]
@@ -16,13 +17,6 @@ ROLES = ["anonymous", "learner", "trainer", "admin", "other_learner", "other_adm
 def qualification(db, loaded, world, clock):
     take(db, world["learner"], db.session.get(Module, "alpha"))
     return qualifications.current_qualifications(world["learner"])["alpha"]
-
-
-def expect(response, outcome):
-    if outcome == "login":
-        assert response.status_code == 302 and "/login" in response.headers["Location"]
-    else:
-        assert response.status_code == outcome, response.get_data(as_text=True)[:300]
 
 
 # path, then: anon, learner, trainer, admin, other learner, other admin, centre admin

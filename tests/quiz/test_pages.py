@@ -12,6 +12,7 @@ from lms.catalog.models import Module
 from lms.quiz import services
 from lms.quiz.models import Attempt
 from tests.conftest import csrf_token, login
+from tests.conftest import expect_outcome as expect
 from tests.quiz.helpers import attempt_form
 
 ROLES = ["anonymous", "learner", "trainer", "admin", "other_learner", "other_admin", "centre_admin"]
@@ -23,13 +24,6 @@ def attempt(db, loaded, world):
     started = services.start_attempt(world["learner"], alpha)
     db.session.commit()
     return started
-
-
-def expect(response, outcome):
-    if outcome == "login":
-        assert response.status_code == 302 and "/login" in response.headers["Location"]
-    else:
-        assert response.status_code == outcome, response.get_data(as_text=True)[:300]
 
 
 # path, then: anon, learner, trainer, admin, other learner, other admin, centre admin

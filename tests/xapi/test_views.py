@@ -11,6 +11,7 @@ from lms.db_types import utcnow
 from lms.xapi import services
 from lms.xapi.models import LrsEndpoint, StatementDelivery
 from tests.conftest import csrf_token, login, post_form
+from tests.conftest import expect_outcome as expect
 from tests.xapi.events import ASSESSMENT, LESSON, MODULE
 from tests.xapi.lrs import KEY, SECRET
 
@@ -56,14 +57,6 @@ def as_role(client, world, role):
     if role != "anonymous":
         assert login(client, world["people"][role]).status_code == 302
     return client
-
-
-def expect(response, outcome):
-    if outcome == "login":
-        assert response.status_code == 302
-        assert "/login" in response.headers["Location"]
-    else:
-        assert response.status_code == outcome, response.get_data(as_text=True)[:300]
 
 
 def fill(path: str, world) -> str:
