@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash
 
 from lms import audit
 from lms.auth.models import User
+from lms.errors import RuleError
+
+
+class SignatureRefused(RuleError):
+    """The re-entered password is not the signer's: nothing was signed. The refusal is
+    audited in the current transaction, so the caller commits it."""
+
+    def __init__(self, message=None, field: str | None = "password"):
+        super().__init__(message or _l("The password is not right: nothing was signed."), field)
 
 
 def signature_is_valid(
@@ -39,3 +49,9 @@ def signature_is_valid(
         details={"action": action, **(details or {})},
     )
     return False
+
+
+def require_signature(signer: User, password: str | None, **what) -> None:
+    """Like ``signature_is_valid``, but raise ``SignatureRefused`` when it is not."""
+    if not signature_is_valid(signer, password, **what):
+        raise SignatureRefused()

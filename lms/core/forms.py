@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash
 from flask_wtf import FlaskForm
 
+from lms.auth.signatures import SignatureRefused
 from lms.errors import RuleError
 from lms.extensions import db
 
@@ -17,3 +18,13 @@ def attach_error(form: FlaskForm, error: RuleError) -> None:
         field.errors = [*field.errors, str(error)]
     else:
         flash(str(error), "error")
+
+
+def show_refusal(form: FlaskForm, error: RuleError) -> None:
+    """Show why the rules refused a form: a refused signature keeps its audit record
+    (committed) and is shown at the password field; anything else is undone."""
+    if isinstance(error, SignatureRefused):
+        db.session.commit()
+        form.password.errors = [*form.password.errors, str(error)]
+    else:
+        attach_error(form, error)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from lms import audit, xapi
 from lms.auth.models import User
-from lms.auth.signatures import signature_is_valid
+from lms.auth.signatures import SignatureRefused, signature_is_valid
 from lms.extensions import db
 from lms.practicals import booking, policy, records, rules, statements
 from lms.practicals.errors import PracticalError
@@ -26,7 +26,7 @@ DEFAULT_CHECKIN_OPENS_HOURS = 2
 MIN_REASON = 5
 
 
-class SignatureError(PracticalError):
+class SignatureError(SignatureRefused, PracticalError):
     """The re-entered password is not the signer's: nothing is signed."""
 
 
@@ -34,7 +34,7 @@ def verify_signature(
     signer: User, password: str, *, action: str, session: PracticalSession, learner: User
 ) -> None:
     """Check the signer's password; a failure is audited and raises ``SignatureError``."""
-    if signature_is_valid(
+    if not signature_is_valid(
         signer,
         password,
         action=f"practical.{action}",
@@ -42,8 +42,7 @@ def verify_signature(
         target_id=session.public_id,
         details={"learner": learner.public_id},
     ):
-        return
-    raise SignatureError(_l("The password is not right: nothing was signed."), "password")
+        raise SignatureError()
 
 
 def checkin_opens_at(session: PracticalSession) -> datetime:

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from lms.auth.decorators import role_required
 from lms.auth.models import Organisation, User
-from lms.core.forms import attach_error
+from lms.core.forms import attach_error, show_refusal
 from lms.db_types import utcnow
 from lms.extensions import db
 from lms.practicals import booking, policy, queries, records, rules, running, sessions, wording
@@ -335,11 +335,8 @@ def sign_off(public_id: str, learner_id: str):
                 corrects=corrects,
                 now=utcnow(),
             )
-        except running.SignatureError as error:
-            db.session.commit()  # keeps the audit record of the refused signature
-            form.password.errors = [str(error)]
         except PracticalError as error:
-            attach_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(_("Signed off."), "success")
@@ -376,11 +373,8 @@ def waiver(public_id: str, learner_id: str):
                 reason=form.reason.data,
                 now=utcnow(),
             )
-        except running.SignatureError as error:
-            db.session.commit()  # keeps the audit record of the refused signature
-            form.password.errors = [str(error)]
         except PracticalError as error:
-            attach_error(form, error)
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(_("The waiver is signed."), "success")

@@ -13,19 +13,19 @@ from flask_babel import lazy_gettext as _l
 
 from lms import audit
 from lms.auth import policy
-from lms.auth.signatures import signature_is_valid
+from lms.auth.signatures import SignatureRefused, signature_is_valid
+from lms.errors import RuleError
 from lms.extensions import db
 from lms.progress.models import Qualification
 from lms.progress.rules import add_months
 
 
-class QualificationError(ValueError):
+class QualificationError(RuleError):
     """A correction the rules refuse; the message is for the person."""
 
 
-class SignatureError(QualificationError):
-    """The re-entered password is not the signer's: nothing is signed (the refusal is
-    audited, so the caller commits)."""
+class SignatureError(SignatureRefused, QualificationError):
+    """The re-entered password is not the signer's: nothing is signed."""
 
 
 def issue_for_pass(attempt, validity_months: int, now: datetime) -> Qualification:
@@ -96,7 +96,7 @@ def correct(
         target_id=qualification.code,
         details={"learner": qualification.user.public_id},
     ):
-        raise SignatureError(_l("The password is not right: nothing was signed."))
+        raise SignatureError()
     reason = " ".join((reason or "").split())
     if len(reason) < 5:
         raise QualificationError(_l("Give the reason for the correction."))

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from lms.auth import policy
 from lms.auth.decorators import role_required
 from lms.auth.models import User
+from lms.core.forms import show_refusal
 from lms.extensions import db
 from lms.progress import qualifications, services
 from lms.progress.forms import CorrectionForm
@@ -113,12 +114,8 @@ def correct(public_id: str, code: str):
                 reason=form.reason.data,
                 now=clock.now(),
             )
-        except qualifications.SignatureError as error:
-            db.session.commit()  # keeps the audit record of the refused signature
-            form.password.errors = [*form.password.errors, str(error)]
         except QualificationError as error:
-            db.session.rollback()
-            form.password.errors = [*form.password.errors, str(error)]
+            show_refusal(form, error)
         else:
             db.session.commit()
             flash(_("The correction is recorded."), "success")
