@@ -204,6 +204,32 @@ def centre(make_org):
     return make_org("Training Centre", is_centre=True)
 
 
+#: The roles of ``two_organisations``'s people, plus an anonymous visitor.
+ROLES = ["anonymous", "learner", "trainer", "admin", "other_admin", "centre_admin"]
+
+
+@pytest.fixture()
+def two_organisations(make_org, make_user, centre):
+    """Acme with a learner, trainer and admin; Other with its admin; the centre's admin."""
+    acme = make_org("Acme Pharma")
+    other = make_org("Other Chemicals")
+    people = {
+        "learner": make_user("learner", acme),
+        "trainer": make_user("trainer", acme),
+        "admin": make_user("admin", acme),
+        "other_admin": make_user("admin", other),
+        "centre_admin": make_user("admin", centre),
+    }
+    return {"acme": acme, "other": other, "people": people}
+
+
+def as_role(client: FlaskClient, world: dict, role: str) -> FlaskClient:
+    """Log ``client`` in as ``world["people"][role]`` (nobody for ``anonymous``)."""
+    if role != "anonymous":
+        assert login(client, world["people"][role]).status_code == 302
+    return client
+
+
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """The CSRF token of the form on ``path``, as a browser would read it."""
     html = client.get(path, follow_redirects=True).get_data(as_text=True)

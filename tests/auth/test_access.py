@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import ROLES, as_role
 from tests.conftest import expect_outcome as expect
-from tests.conftest import login
-
-ROLES = ["anonymous", "learner", "trainer", "admin", "other_admin", "centre_admin"]
 
 
 @pytest.fixture()
-def world(make_org, make_user, centre):
-    """One organisation with a learner, trainer and admin; another with its admin; the centre."""
-    acme = make_org("Acme Pharma")
-    other = make_org("Other Chemicals")
-    people = {
-        "learner": make_user("learner", acme),
-        "trainer": make_user("trainer", acme),
-        "admin": make_user("admin", acme),
-        "other_admin": make_user("admin", other),
-        "centre_admin": make_user("admin", centre),
-    }
-    return {"acme": acme, "other": other, "people": people}
-
-
-def as_role(client, world, role):
-    if role != "anonymous":
-        assert login(client, world["people"][role]).status_code == 302
-    return client
+def world(two_organisations):
+    return two_organisations
 
 
 # (path, outcome for each of ROLES: anonymous, learner, trainer, admin, other_admin, centre_admin)

@@ -10,25 +10,15 @@ from lms.audit.models import AuditRecord
 from lms.db_types import utcnow
 from lms.xapi import services
 from lms.xapi.models import LrsEndpoint, StatementDelivery
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import ROLES, as_role, csrf_token, post_form
 from tests.conftest import expect_outcome as expect
 from tests.xapi.events import ASSESSMENT, LESSON, MODULE
 from tests.xapi.lrs import KEY, SECRET
 
-ROLES = ["anonymous", "learner", "trainer", "admin", "other_admin", "centre_admin"]
-
 
 @pytest.fixture()
-def world(db, make_org, make_user, centre, lrs):
-    acme = make_org("Acme Pharma")
-    other = make_org("Other Chemicals")
-    people = {
-        "learner": make_user("learner", acme),
-        "trainer": make_user("trainer", acme),
-        "admin": make_user("admin", acme),
-        "other_admin": make_user("admin", other),
-        "centre_admin": make_user("admin", centre),
-    }
+def world(db, two_organisations, lrs):
+    acme, people = two_organisations["acme"], two_organisations["people"]
     endpoint = services.create_endpoint(
         organisation=acme, name="Acme LRS", url=lrs.url, key=KEY, secret=SECRET
     )
@@ -51,12 +41,6 @@ def world(db, make_org, make_user, centre, lrs):
         "statement": statement,
         "delivery": delivery,
     }
-
-
-def as_role(client, world, role):
-    if role != "anonymous":
-        assert login(client, world["people"][role]).status_code == 302
-    return client
 
 
 def fill(path: str, world) -> str:
