@@ -10,7 +10,7 @@ from flask_login import current_user
 from lms.auth import labels as account_labels
 from lms.auth.decorators import role_required
 from lms.auth.models import Organisation
-from lms.dashboard import cohorts, expiring, exports, history, labels, matrix, scope
+from lms.dashboard import charts, cohorts, expiring, exports, history, labels, matrix, scope
 from lms.dashboard.cells import CELL_STATUSES
 from lms.dashboard.csvexport import content_disposition
 from lms.dashboard.forms import AddMemberForm, CohortForm, MemberActionForm, RenameForm
@@ -31,6 +31,11 @@ staff_only = role_required("trainer", "admin")
 @bp.app_context_processor
 def dashboard_globals():
     return {"dashboard_labels": labels}
+
+
+# Globals rather than context, so that macros imported without context can draw charts.
+bp.add_app_template_global(charts.svg, "chart_svg")
+bp.add_app_template_global(charts.fill, "chart_fill")
 
 
 def _csv_response(text: str, name: str) -> Response:
@@ -232,3 +237,7 @@ def remove_member(public_id: str):
         db.session.commit()
         flash(_("%(name)s is no longer in the cohort.", name=learner.display_name), "success")
     return redirect(url_for("dashboard.cohort", public_id=cohort.public_id))
+
+
+# The blueprint's other pages, each in a module of its own.
+from lms.dashboard import report_views, results_views, sessions_views  # noqa: E402, F401
