@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from lms import create_app
 from lms.extensions import db
 from tests.conftest import postgres_url, reset_schema, test_config
+from tests.npm import npm_package
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -32,6 +33,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = os.environ.get("LMS_SCREENSHOT_DIR")
+HERE = Path(__file__).resolve().parent
+#: axe-core's impacts that fail a page; "moderate" and "minor" are reported, not failed.
+BLOCKING_IMPACTS = ("serious", "critical")
 
 
 def pytest_collection_modifyitems(items):
@@ -118,6 +122,46 @@ def seed(live_server):
             return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (npm), installed beside these tests on first use."""
+    return (npm_package(HERE, "axe-core", "axe-core@^4") / "axe.min.js").read_text()
+
+
+class Accessibility:
+    """Runs axe-core in the page as it is now; collects what it finds."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.checked: list[str] = []
+
+    def violations(self, tab) -> list[dict]:
+        # Evaluated through the DevTools protocol, so the page's CSP does not block it.
+        if not tab.evaluate("typeof window.axe !== 'undefined'"):
+            tab.evaluate(self.source)
+        found = tab.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " targets: v.nodes.map(n => n.target.join(' '))}))"
+        )
+        return [v for v in found if v["impact"] in BLOCKING_IMPACTS]
+
+    def __call__(self, tab) -> None:
+        """Fail with a readable list if the page has serious or critical violations."""
+        tab.wait_for_load_state()
+        self.checked.append(tab.url)
+        found = self.violations(tab)
+        assert not found, f"{tab.url}: " + "; ".join(
+            f"{v['impact']} {v['id']} ({v['help']}) at {', '.join(v['targets'][:3])}" for v in found
+        )
+
+
+@pytest.fixture()
+def axe(axe_source):
+    """``axe(tab)``: the page has no serious or critical accessibility violation."""
+    return Accessibility(axe_source)
 
 
 @pytest.fixture()

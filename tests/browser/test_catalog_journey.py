@@ -43,7 +43,7 @@ def outbox() -> list[tuple[str, dict]]:
     return [(row.kind, json.loads(row.body)) for row in rows]
 
 
-def test_learner_reads_gmp_in_order_and_is_refused_aseptic_handling(page, seed):
+def test_learner_reads_gmp_in_order_and_is_refused_aseptic_handling(axe, page, seed):
     lesson_count = seed(world)
     page.goto("/login")
     page.get_by_label("E-mail address").fill("lea@example.org")
@@ -53,15 +53,18 @@ def test_learner_reads_gmp_in_order_and_is_refused_aseptic_handling(page, seed):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Modules").click()
     expect(page.get_by_role("link", name="GMP fundamentals")).to_be_visible()
     screenshot(page, "catalog")
+    axe(page)
     page.get_by_role("link", name="GMP fundamentals").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("GMP fundamentals")
     screenshot(page, "module")
+    axe(page)
 
     page.get_by_role("region", name="Lessons").get_by_role("link").first.click()
     for number in range(1, lesson_count + 1):
         expect(page.get_by_text(f"Lesson {number} of {lesson_count}")).to_be_visible()
         if number == 2:
             screenshot(page, "lesson")
+        axe(page)
         last = number == lesson_count
         name = "Mark as read" if last else "Mark as read and continue"
         page.get_by_role("button", name=name, exact=True).click()
@@ -74,6 +77,7 @@ def test_learner_reads_gmp_in_order_and_is_refused_aseptic_handling(page, seed):
     expect(page.get_by_text("The lessons of this module open once you have passed")).to_be_visible()
     expect(page.get_by_role("region", name="Lessons")).to_have_count(0)
     screenshot(page, "module-prerequisites-missing")
+    axe(page)
     # Typing a lesson's address leads back to the module page, not to the lesson.
     page.goto("/modules/aseptic-handling/lessons/clean-rooms-and-grades")
     expect(page).to_have_url(re.compile(r"/modules/aseptic-handling$"))

@@ -83,7 +83,7 @@ def log_in(tab, email):
 
 
 def test_trainer_filters_opens_a_learner_exports_and_checks_expiries(
-    page, chromium, live_server, seed
+    axe, page, chromium, live_server, seed
 ):
     seed(acme_with_a_cohort)
     log_in(page, "tom@example.org")
@@ -100,6 +100,7 @@ def test_trainer_filters_opens_a_learner_exports_and_checks_expiries(
     expect(row.locator('[data-column="module:gmp-fundamentals"]')).to_contain_text("Expiring")
     expect(row.locator('[data-column="module:gmp-fundamentals"]')).to_contain_text("Best 92 %")
     screenshot(page, "dashboard-matrix")
+    axe(page)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export to CSV").click()
@@ -115,6 +116,7 @@ def test_trainer_filters_opens_a_learner_exports_and_checks_expiries(
     expect(page.locator("body")).to_contain_text("Job-seekers intake March 2027")
     expect(page.get_by_role("heading", name="Qualifications")).to_be_visible()
     screenshot(page, "dashboard-learner")
+    axe(page)
 
     page.get_by_role("link", name="Expiring qualifications").click()
     page.get_by_label("Ending within", exact=True).select_option("60")
@@ -122,6 +124,7 @@ def test_trainer_filters_opens_a_learner_exports_and_checks_expiries(
     expect(page.locator("table tbody tr")).to_have_count(1)
     expect(page.locator("table tbody tr").first).to_contain_text("Léa Learner")
     screenshot(page, "dashboard-expiring")
+    axe(page)
 
     small = chromium.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 360, "height": 740}
@@ -131,4 +134,5 @@ def test_trainer_filters_opens_a_learner_exports_and_checks_expiries(
     phone.goto("/dashboard/")
     expect(phone.locator("table.matrix")).to_be_visible()
     assert_fits_width(phone)
+    axe(phone)
     small.close()

@@ -95,7 +95,7 @@ def section(tab, type_id):
 
 
 def test_gated_booking_check_in_sign_off_then_eligible_for_filling(
-    page, chromium, live_server, seed
+    axe, page, chromium, live_server, seed
 ):
     learner_id = seed(centre_with_sessions)
     seed(pass_module, learner_id, "gmp-fundamentals", 0.9)
@@ -111,6 +111,7 @@ def test_gated_booking_check_in_sign_off_then_eligible_for_filling(
     filling = section(page, "aseptic-filling")
     expect(filling.locator(".not-eligible li")).to_have_count(2)
     screenshot(page, "practicals-learner-missing")
+    axe(page)
 
     seed(pass_module, learner_id, "aseptic-handling", 0.85)
     page.reload()
@@ -122,22 +123,26 @@ def test_gated_booking_check_in_sign_off_then_eligible_for_filling(
     trainer = trainer_context.new_page()
     log_in(trainer, "tom@example.org")
     trainer.goto("/practicals/")
+    axe(trainer)
     trainer.get_by_role("link", name="Aseptic filling").count()  # the list names the types
     trainer.locator("table").first.get_by_role("link").first.click()
     expect(trainer.get_by_role("heading", level=1)).to_have_text("Grade B gowning qualification")
     trainer.get_by_role("button", name="Check in Léa Learner").click()
     expect(trainer.get_by_text("Léa Learner is checked in.")).to_be_visible()
+    axe(trainer)
     trainer.get_by_role("link", name="Sign off Léa Learner").click()
     trainer.get_by_role("radio", name="Pass").check()
     trainer.get_by_label("Comments").fill("Gowned in the right order; finger dabs clean.")
     trainer.get_by_label("Your password (signature)").fill(DEFAULT_PASSWORD)
     screenshot(trainer, "practicals-sign-off")
+    axe(trainer)
     trainer.get_by_role("button", name="Sign").click()
     expect(trainer.get_by_text("Signed off.")).to_be_visible()
     expect(trainer.locator(".roster")).to_contain_text(
         "Assessment performed and approved by Tom Trainer"
     )
     screenshot(trainer, "practicals-roster")
+    axe(trainer)
     trainer_context.close()
 
     page.reload()
@@ -156,7 +161,7 @@ def phone_learner():
     )
 
 
-def test_the_learners_page_fits_a_phone(phone, seed):
+def test_the_learners_page_fits_a_phone(axe, phone, seed):
     seed(phone_learner)
     phone.goto("/login")
     phone.locator("#email").fill("sam@example.org")
@@ -167,3 +172,4 @@ def test_the_learners_page_fits_a_phone(phone, seed):
     expect(phone.get_by_role("heading", level=1)).to_be_visible()
     assert_fits_width(phone)
     screenshot(phone, "practicals-phone-fr")
+    axe(phone)

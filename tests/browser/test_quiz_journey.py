@@ -81,7 +81,7 @@ def answer(page, question: dict, right: bool) -> None:
             control.fill(value)
 
 
-def test_fail_wait_retry_pass_certificate_and_statements(page, seed, live_server, lrs, clock):
+def test_fail_wait_retry_pass_certificate_and_statements(axe, page, seed, live_server, lrs, clock):
     seed(world, lrs.url)
     page.goto("/login")
     page.get_by_label("E-mail address").fill("nadia@example.org")
@@ -96,14 +96,17 @@ def test_fail_wait_retry_pass_certificate_and_statements(page, seed, live_server
     for question in questions:
         answer(page, question, right=False)
     screenshot(page, "quiz-attempt")
+    axe(page)
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 1: not passed")
     expect(page.locator("#retry-message")).to_contain_text("You may try again from")
+    axe(page)
 
     page.goto("/my-training")
     row = page.locator('tr[data-module="gmp-fundamentals"]')
     expect(row).to_contain_text("Locked until")
     expect(row).to_contain_text("2")  # attempts left
+    axe(page)
 
     clock.advance(minutes=61)
     page.goto("/modules/gmp-fundamentals/quiz")
@@ -114,6 +117,7 @@ def test_fail_wait_retry_pass_certificate_and_statements(page, seed, live_server
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Attempt 2: passed")
     screenshot(page, "quiz-result")
+    axe(page)
 
     page.get_by_role("link", name="My training").first.click()
     row = page.locator('tr[data-module="gmp-fundamentals"]')
@@ -127,6 +131,7 @@ def test_fail_wait_retry_pass_certificate_and_statements(page, seed, live_server
     expect(page.get_by_role("button", name="Print")).to_be_hidden()
     assert page.pdf()[:4] == b"%PDF"
     screenshot(page, "certificate")
+    axe(page)
     verify_url = page.locator(".verify a").get_attribute("href")
     code = verify_url.rsplit("/", 1)[-1]
 
@@ -136,6 +141,7 @@ def test_fail_wait_retry_pass_certificate_and_statements(page, seed, live_server
     expect(anonymous.locator("#verdict")).to_contain_text("genuine and the qualification is valid")
     expect(anonymous.locator(".certificate")).to_contain_text("Nadia Benali")
     expect(anonymous.locator(".certificate")).to_contain_text("GMP fundamentals")
+    axe(anonymous)
     stranger.close()
 
     Worker(live_server.app).run(once=True)

@@ -3,48 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from lms.xapi.statements import BuildSettings, build_statement
+from tests.npm import npm_package
 from tests.xapi.events import every_event, person
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "validate_statements.js"
-PACKAGE = HERE / "node_modules" / "xapi-validation"
 
 
 @pytest.fixture(scope="session")
 def strict_validator():
     """The validator script, with ``xapi-validation`` installed beside it if missing."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are not installed")
-    if not PACKAGE.exists():
-        try:
-            subprocess.run(
-                [
-                    "npm",
-                    "install",
-                    "--no-save",
-                    "--no-audit",
-                    "--no-fund",
-                    "--prefix",
-                    str(HERE),
-                    "xapi-validation@^2",
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=180,
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-            output = getattr(error, "stderr", "") or ""
-            pytest.skip(
-                f"npm could not install xapi-validation (registry unreachable?): {output[-300:]}"
-            )
+    npm_package(HERE, "xapi-validation", "xapi-validation@^2")
 
     def run(statements: list[dict]) -> list[dict]:
         done = subprocess.run(
