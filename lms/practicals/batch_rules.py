@@ -1,0 +1,146 @@
+"""Eligibility of many learners at once, for the trainers' dashboards.
+
+``records`` reads one learner's records with a few queries; this module reads the same
+records for a whole set of learners in a fixed number of queries (whatever their
+number) and hands each learner's to the same pure ``rules.evaluate``. The rules stay in
+``rules``; what counts as a pass, a sign-off or a waiver is read as ``records`` reads it
+(tests/dashboard/test_eligibility_batch.py holds the two to the same answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from lms.extensions import db
+from lms.practicals import records, rules
+from lms.practicals.models import SignOff, Waiver
+from lms.practicals.rules import LearnerRecords, QualificationRecord
+
+#: Learner ids as a list or as a query selecting them (no limit on their number then).
+LearnerIds = Collection[int] | sa.Select
+
+
+def qualification_records_for(learner_ids: LearnerIds) -> dict[int, list[QualificationRecord]]:
+    """Learner id -> ``records.qualification_records`` of that learner (one query)."""
+    from lms.progress.models import Qualification
+
+    corrected = sa.select(Qualification.corrects_id).where(Qualification.corrects_id.is_not(None))
+    rows = db.session.execute(
+        sa.select(
+            Qualification.user_id,
+            Qualification.module_id,
+            Qualification.score_scaled,
+            Qualification.issued_at,
+            Qualification.valid_until,
+        )
+        .where(Qualification.user_id.in_(learner_ids), Qualification.id.not_in(corrected))
+        .where(Qualification.valid_until > Qualification.issued_at)
+    )
+    found: dict[int, list[QualificationRecord]] = {}
+    for user_id, module_id, score, issued_at, valid_until in rows:
+        found.setdefault(user_id, []).append(
+            QualificationRecord(module_id, score, issued_at, valid_until)
+        )
+    return found
+
+
+def signed_off_types_for(learner_ids: LearnerIds) -> dict[int, dict[str, datetime]]:
+    """Learner id -> ``records.signed_off_types`` of that learner (one query)."""
+    query = (
+        records.effective_sign_offs()
+        .where(SignOff.learner_id.in_(learner_ids), SignOff.outcome == "pass")
+        .with_only_columns(SignOff.learner_id, SignOff.type_id, sa.func.max(SignOff.signed_at))
+        .group_by(SignOff.learner_id, SignOff.type_id)
+    )
+    found: dict[int, dict[str, datetime]] = {}
+    for learner_id, type_id, signed_at in db.session.execute(query):
+        found.setdefault(learner_id, {})[type_id] = signed_at
+    return found
+
+
+def waived_keys_for(
+    learner_ids: LearnerIds, type_ids: Collection[str] | None = None
+) -> dict[tuple[int, str], frozenset[str]]:
+    """(learner id, type id) -> ``records.waived_keys`` (one query; ``type_ids``: only
+    those practical types, None: all)."""
+    query = sa.select(Waiver.learner_id, Waiver.type_id, Waiver.condition_key).where(
+        Waiver.learner_id.in_(learner_ids)
+    )
+    if type_ids is not None:
+        query = query.where(Waiver.type_id.in_(list(type_ids)))
+    found: dict[tuple[int, str], set[str]] = {}
+    for learner_id, type_id, key in db.session.execute(query):
+        found.setdefault((learner_id, type_id), set()).add(key)
+    return {pair: frozenset(keys) for pair, keys in found.items()}
+
+
+@dataclass(frozen=True)
+class RecordsBatch:
+    """The records of many learners: ``base`` without waivers (as
+    ``records.learner_records``), and the waived condition keys per practical type."""
+
+    base: Mapping[int, LearnerRecords] = field(default_factory=dict)
+    waivers: Mapping[tuple[int, str], frozenset[str]] = field(default_factory=dict)
+
+    def for_type(self, learner_id: int, type_id: str) -> LearnerRecords:
+        """The learner's records with their waivers for ``type_id`` (as ``records.for_type``).
+
+        Raises ``KeyError`` for a learner the batch was not loaded for.
+        """
+        found = self.base[learner_id]
+        waived = self.waivers.get((learner_id, type_id))
+        return replace(found, waived=waived) if waived else found
+
+
+def load(
+    learners: Iterable,
+    learner_ids: LearnerIds | None = None,
+    type_ids: Collection[str] | None = None,
+) -> RecordsBatch:
+    """The records of ``learners`` (users) in three queries, none when there are none.
+
+    ``learner_ids`` may select the same learners by a query instead of a long list of
+    ids; ``type_ids`` limits the waivers read to those practical types.
+    """
+    people = list(learners)
+    if not people:
+        return RecordsBatch()
+    ids = learner_ids if learner_ids is not None else [person.id for person in people]
+    passes = qualification_records_for(ids)
+    signed = signed_off_types_for(ids)
+    base = {
+        person.id: LearnerRecords(
+            qualifications=tuple(passes.get(person.id, ())),
+            signed_off=signed.get(person.id, {}),
+            role=person.role,
+            learner_category=person.learner_category,
+        )
+        for person in people
+    }
+    return RecordsBatch(base, waived_keys_for(ids, type_ids))
+
+
+def evaluate_many(
+    rule: rules.Rule, batch: RecordsBatch, learner_ids: Iterable[int], type_id: str, at: datetime
+) -> dict[int, rules.Evaluation]:
+    """Learner id -> ``rules.evaluate`` of ``rule`` (the rule of ``type_id``) at ``at``,
+    waivers included: the answer ``booking.evaluation_for`` gives one learner at a time."""
+    return {
+        learner_id: rules.evaluate(rule, batch.for_type(learner_id, type_id), at)
+        for learner_id in learner_ids
+    }
+
+
+def within_reach_many(
+    rule: rules.Rule, batch: RecordsBatch, learner_ids: Iterable[int], type_id: str
+) -> set[int]:
+    """The learners whose role and category let them take the practical (``rules.within_reach``)."""
+    return {
+        learner_id
+        for learner_id in learner_ids
+        if rules.within_reach(rule, batch.for_type(learner_id, type_id))
+    }
