@@ -9,7 +9,7 @@ number) and hands each learner's to the same pure ``rules.evaluate``. The rules 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -124,15 +124,43 @@ def load(
     return RecordsBatch(base, waived_keys_for(ids, type_ids))
 
 
+def relevance(rule: rules.Rule) -> Callable[[LearnerRecords], Hashable]:
+    """A function giving, for a learner's records, the part of them ``rule`` reads: two
+    learners with the same part get the same evaluation, so it is computed once."""
+    leaves = list(rules.conditions(rule))
+    modules = {c.module for c in leaves if c.module}
+    practicals = {c.practical for c in leaves if c.practical}
+    reads_role = any(c.kind == "role" for c in leaves)
+    reads_category = any(c.kind == "learner_category" for c in leaves)
+
+    def part(found: LearnerRecords) -> Hashable:
+        return (
+            tuple(q for q in found.qualifications if q.module_id in modules),
+            tuple(sorted((t, at) for t, at in found.signed_off.items() if t in practicals)),
+            found.role if reads_role else None,
+            found.learner_category if reads_category else None,
+            found.waived,
+        )
+
+    return part
+
+
 def evaluate_many(
     rule: rules.Rule, batch: RecordsBatch, learner_ids: Iterable[int], type_id: str, at: datetime
 ) -> dict[int, rules.Evaluation]:
     """Learner id -> ``rules.evaluate`` of ``rule`` (the rule of ``type_id``) at ``at``,
-    waivers included: the answer ``booking.evaluation_for`` gives one learner at a time."""
-    return {
-        learner_id: rules.evaluate(rule, batch.for_type(learner_id, type_id), at)
-        for learner_id in learner_ids
-    }
+    waivers included: the answer ``booking.evaluation_for`` gives one learner at a time.
+    Learners whose records agree on what the rule reads share one evaluation."""
+    part = relevance(rule)
+    done: dict[Hashable, rules.Evaluation] = {}
+    found = {}
+    for learner_id in learner_ids:
+        records_of = batch.for_type(learner_id, type_id)
+        key = part(records_of)
+        if key not in done:
+            done[key] = rules.evaluate(rule, records_of, at)
+        found[learner_id] = done[key]
+    return found
 
 
 def within_reach_many(
