@@ -80,6 +80,8 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
 def _register_features(app: Flask) -> None:
     from lms import cli
+    from lms.api import admin_views as api_admin_views
+    from lms.api import views as api_views
     from lms.audit.views import bp as audit_bp
     from lms.auth import labels
     from lms.auth.admin_views import bp as people_bp
@@ -110,6 +112,8 @@ def _register_features(app: Flask) -> None:
         progress_bp,
         practicals_bp,
         dashboard_bp,
+        api_views.bp,
+        api_admin_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 
 def register(app: Flask) -> AppGroup:
+    from lms.api.cli import api_cli
     from lms.audit.cli import audit_cli
     from lms.auth.cli import create_organisation_command, create_user_command, demo_setup_command
     from lms.catalog.cli import modules_cli
@@ -18,6 +19,7 @@ def register(app: Flask) -> AppGroup:
         demo_setup_command,
         audit_cli,
         modules_cli,
+        api_cli,
     ):
         group.add_command(command)
     app.cli.add_command(group)

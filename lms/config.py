@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from limits import parse_many
 
 #: Values that must never serve as a production secret.
 WEAK_SECRETS = frozenset({"", "dev", "changeme", "change-me", "secret", "development"})
@@ -54,6 +55,8 @@ class Defaults:
     LOGIN_FAILURE_LIMIT = "5 per minute"
     #: Log-in posts allowed from one client address (a classroom shares one address).
     LOGIN_ADDRESS_LIMIT = "60 per minute"
+    #: Calls allowed per API token, over every route of the JSON API (/api/v1).
+    API_RATE_LIMIT = "600 per minute"
     #: Folder of module packages for ``lms modules sync``; empty: ``modules/`` of the checkout.
     MODULES_PATH = ""
     #: Folder of the Alembic migrations; empty: ``migrations/`` of the checkout.
@@ -159,6 +162,13 @@ def validate(config: dict[str, Any]) -> None:
     bundle = config.get("XAPI_CA_BUNDLE") or ""
     if bundle and not Path(bundle).is_file():
         raise ConfigError(f"LMS_XAPI_CA_BUNDLE names no file: {bundle!r}.")
+    try:
+        parse_many(str(config.get("API_RATE_LIMIT") or ""))
+    except ValueError as error:
+        raise ConfigError(
+            "LMS_API_RATE_LIMIT must be a rate such as '600 per minute', "
+            f"not {config.get('API_RATE_LIMIT')!r}."
+        ) from error
     for key in ("XAPI_CONNECT_TIMEOUT", "XAPI_READ_TIMEOUT", "XAPI_LEASE_SECONDS"):
         if not float(config.get(key) or 0) > 0:
             raise ConfigError(f"LMS_{key} must be a positive number of seconds.")
