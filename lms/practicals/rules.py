@@ -293,7 +293,12 @@ def parse_rule(value: Any, checker: FileChecker, path: Path = ("prerequisites",)
 
 
 def rule_from_data(data: Any) -> Rule:
-    """A rule stored by ``as_data``; raises ``ValueError`` when it is not sound."""
+    """A rule stored by ``as_data``; raises ``ValueError`` when it is not sound.
+
+    A type without prerequisites is stored as an empty ``all_of``, which a file may not say.
+    """
+    if data == NO_PREREQUISITES.as_data():
+        return NO_PREREQUISITES
     checker = FileChecker("<stored rule>")
     rule = parse_rule(data, checker, ())
     if rule is None or checker.problems:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from lms.catalog.schema import FileChecker
 from lms.practicals.rules import (
+    NO_PREREQUISITES,
     AllOf,
     AnyOf,
     Condition,
@@ -272,3 +273,11 @@ def test_waiving_every_missing_condition_makes_eligible(rule, learner):
 @given(rules_tree, learners)
 def test_the_file_form_round_trips(rule, _learner):
     assert rule_from_data(rule.as_data()) == rule
+
+
+def test_a_type_without_prerequisites_is_read_back_and_lets_everyone_in():
+    stored = NO_PREREQUISITES.as_data()
+    assert rule_from_data(stored) == NO_PREREQUISITES
+    assert evaluate(rule_from_data(stored), records(), SESSION).eligible
+    with pytest.raises(ValueError, match="at least 1"):
+        rule_from_data({"any_of": []})
