@@ -90,10 +90,14 @@ def _register_features(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.catalog import admin_views as catalog_admin_views
     from lms.catalog import views as catalog_views
+    from lms.cmi5.views import bp as cmi5_bp
     from lms.core import errors, security
     from lms.core.views import bp as core_bp
     from lms.dashboard.views import bp as dashboard_bp
+    from lms.lti import admin_views as lti_admin_views
+    from lms.lti import views as lti_views
     from lms.practicals.views import bp as practicals_bp
+    from lms.privacy.views import bp as privacy_bp
     from lms.progress.views import bp as progress_bp
     from lms.quiz.views import bp as quiz_bp
     from lms.xapi.cli import xapi_cli
@@ -112,8 +116,12 @@ def _register_features(app: Flask) -> None:
         progress_bp,
         practicals_bp,
         dashboard_bp,
+        privacy_bp,
+        cmi5_bp,
         api_views.bp,
         api_admin_views.bp,
+        lti_views.bp,
+        lti_admin_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -28,7 +28,9 @@ class Defaults:
     SECRET_KEY: str | None = None
     #: SQLAlchemy URL; empty means a SQLite file in the instance folder.
     DATABASE_URL = ""
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    #: ``hide_parameters``: SQL errors and logs never show bound values (password hashes,
+    #: LRS secrets, reset-link hashes).
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     #: Public base URL of this service: xAPI actor home page and activity ids live under it.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     PLATFORM_NAME = "LMS"
@@ -92,13 +94,27 @@ class Defaults:
     XAPI_ALERT_PENDING_AGE = 15 * 60
     #: Seconds between two alert e-mails about the same endpoint.
     XAPI_ALERT_EMAIL_INTERVAL = 24 * 3600
-    #: Outgoing e-mail; empty MAIL_SERVER means no e-mail is sent.
+    #: Outgoing e-mail (SMTP); empty MAIL_SERVER means no e-mail is sent.
     MAIL_SERVER = ""
     MAIL_PORT = 25
+    #: STARTTLS after connecting (usually port 587); MAIL_USE_SSL: TLS from the start (465).
     MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_DEFAULT_SENDER = "lms@localhost"
+    #: Seconds to connect to the SMTP server and to wait for each of its answers.
+    MAIL_TIMEOUT = 10.0
+    #: Seconds an e-mailed password-reset link works; one an admin creates works longer
+    #: (they hand it over themselves).
+    RESET_LINK_SECONDS = 3600
+    RESET_LINK_ADMIN_SECONDS = 72 * 3600
+    #: "Forgot your password?" requests per client address.
+    RESET_LINK_REQUEST_LIMIT = "5 per 15 minutes"
+    #: Reset e-mails one account receives, however many addresses ask.
+    RESET_LINK_EMAIL_LIMIT = "3 per hour"
+    #: Lock-out notices one account receives by e-mail.
+    LOCKOUT_NOTICE_LIMIT = "1 per hour"
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None = None) -> None:
@@ -169,6 +185,28 @@ def validate(config: dict[str, Any]) -> None:
             "LMS_API_RATE_LIMIT must be a rate such as '600 per minute', "
             f"not {config.get('API_RATE_LIMIT')!r}."
         ) from error
-    for key in ("XAPI_CONNECT_TIMEOUT", "XAPI_READ_TIMEOUT", "XAPI_LEASE_SECONDS"):
+    for key in (
+        "RESET_LINK_REQUEST_LIMIT",
+        "RESET_LINK_EMAIL_LIMIT",
+        "LOCKOUT_NOTICE_LIMIT",
+    ):
+        try:
+            parse_many(str(config.get(key) or ""))
+        except ValueError as error:
+            raise ConfigError(
+                f"LMS_{key} must be a rate such as '3 per hour', not {config.get(key)!r}."
+            ) from error
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise ConfigError(
+            "Set LMS_MAIL_USE_TLS (STARTTLS) or LMS_MAIL_USE_SSL (TLS from the start), not both."
+        )
+    for key in (
+        "XAPI_CONNECT_TIMEOUT",
+        "XAPI_READ_TIMEOUT",
+        "XAPI_LEASE_SECONDS",
+        "MAIL_TIMEOUT",
+        "RESET_LINK_SECONDS",
+        "RESET_LINK_ADMIN_SECONDS",
+    ):
         if not float(config.get(key) or 0) > 0:
             raise ConfigError(f"LMS_{key} must be a positive number of seconds.")

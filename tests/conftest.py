@@ -14,6 +14,7 @@ import contextvars
 import itertools
 import os
 import re
+import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -275,3 +276,22 @@ def expect_outcome(response, outcome, *, redirects: dict[str, str] | None = None
         assert response.headers["Location"].endswith(targets[outcome])
     else:
         assert response.status_code == outcome, response.get_data(as_text=True)[:300]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright, one for the whole run: here, not in
+    tests/browser/, because other features' journeys use it too and Playwright's sync
+    API cannot run two instances at once."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs it")
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

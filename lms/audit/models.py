@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db_types import UTCDateTime, utcnow
 from lms.extensions import db
@@ -21,7 +21,8 @@ class AuditRecord(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: Who acted; None for the system or an anonymous visitor.
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
-    #: The actor as they were known at the time (e-mail or "system"), kept if the user changes.
+    #: The actor as they were known at the time: a user's public id, "system", or what an
+    #: anonymous visitor claimed (the e-mail of a failed log-in to no account).
     actor_label: Mapped[str] = mapped_column(sa.String(254))
     #: The organisation the record belongs to, for scoping who may read it.
     organisation_id: Mapped[int | None] = mapped_column(
@@ -36,3 +37,6 @@ class AuditRecord(db.Model):
     #: ``hash`` of the previous record; unique, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    #: The acting user as they are now (a pseudonymised learner shows as such).
+    actor = relationship("User", lazy="raise", viewonly=True)

@@ -76,7 +76,9 @@ def record(
     """Append one record to the trail in the current transaction and return it.
 
     ``actor`` is a ``User`` or None (the system, or an anonymous visitor whose claimed
-    identity goes in ``actor_label``). The caller's commit makes it permanent.
+    identity goes in ``actor_label``). A user is labelled by their opaque ``public_id``,
+    never their name or e-mail: records cannot be rewritten, and a pseudonymised
+    learner's trail must not keep either. The caller's commit makes it permanent.
     """
     _lock_chain()
     last = db.session.scalar(sa.select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
@@ -84,7 +86,7 @@ def record(
         "prev_hash": last or GENESIS,
         "occurred_at": utcnow(),
         "actor_id": actor.id if actor is not None else None,
-        "actor_label": actor_label or (actor.email if actor is not None else "system"),
+        "actor_label": actor_label or (actor.public_id if actor is not None else "system"),
         "organisation_id": organisation_id
         if organisation_id is not None
         else (actor.organisation_id if actor is not None else None),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from lms.audit.models import AuditRecord
 from lms.auth.decorators import role_required
@@ -16,7 +17,11 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 @bp.route("/audit/")
 @role_required("admin")
 def trail():
-    query = sa.select(AuditRecord).order_by(AuditRecord.id.desc())
+    query = (
+        sa.select(AuditRecord)
+        .options(selectinload(AuditRecord.actor))
+        .order_by(AuditRecord.id.desc())
+    )
     if not current_user.is_centre_admin:
         query = query.where(AuditRecord.organisation_id == current_user.organisation_id)
     action = request.args.get("action", "").strip()[:64]

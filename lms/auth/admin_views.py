@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms.auth import policy, services
+from lms.auth import mail, policy, resets, services
 from lms.auth.decorators import centre_admin_required, role_required
 from lms.auth.forms import (
     ConfirmForm,
@@ -121,7 +121,53 @@ def edit_user(public_id: str):
             db.session.commit()
             flash(_("The account of %(name)s is saved.", name=user.display_name), "success")
             return redirect(url_for("people.users"))
-    return render_template("people/user_form.html", form=form, user=user, confirm=ConfirmForm())
+    return render_template(
+        "people/user_form.html",
+        form=form,
+        user=user,
+        confirm=ConfirmForm(),
+        can_reset=resets.can_reset(user),
+        reset_by_email=mail.is_configured(),
+    )
+
+
+@bp.route("/people/<public_id>/reset-link", methods=["POST"])
+@role_required("admin")
+def create_reset_link(public_id: str):
+    """Make a one-time link for the person to choose a new password; shown once."""
+    user = _user_or_404(public_id, policy.can_manage_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        link = resets.create_link(user, by=current_user)
+    except services.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("people.edit_user", public_id=public_id))
+    db.session.commit()
+    return render_template("people/reset_link.html", user=user, link=link)
+
+
+@bp.route("/people/<public_id>/reset-email", methods=["POST"])
+@role_required("admin")
+def email_reset_link(public_id: str):
+    """E-mail the person a one-time link to choose a new password (SMTP configured)."""
+    user = _user_or_404(public_id, policy.can_manage_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        message = resets.email_link(user, by=current_user)
+    except services.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        mail.send_after_response(message, "password reset")
+        flash(
+            _("A link to choose a new password is on its way to %(email)s.", email=user.email),
+            "success",
+        )
+    return redirect(url_for("people.edit_user", public_id=public_id))
 
 
 @bp.route("/people/<public_id>/deactivate", methods=["POST"])

@@ -103,6 +103,19 @@ class PasswordChangeForm(FlaskForm):
     confirm = confirm_field("new_password")
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    """The new password chosen through a reset link: the rules of ``PasswordChangeForm``."""
+
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=256), PasswordRules()]
+    )
+    confirm = confirm_field("new_password")
+
+
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_LABELS))
 

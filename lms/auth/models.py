@@ -71,6 +71,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When an admin erased the name and e-mail of this former learner (GDPR); the
+    #: training records stay under ``public_id``. None for everyone else.
+    pseudonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
@@ -85,5 +88,39 @@ class User(UserMixin, db.Model):
     def is_centre_admin(self) -> bool:
         return self.role == "admin" and self.organisation.is_centre
 
+    @property
+    def is_pseudonymised(self) -> bool:
+        return self.pseudonymised_at is not None
+
     def __repr__(self) -> str:
         return f"<User {self.public_id} {self.role}>"
+
+
+class PasswordResetLink(db.Model):
+    """A single-use link to choose a new password, e-mailed on request or made by an admin.
+
+    Only the SHA-256 of the link's secret is stored. A link works until ``expires_at``,
+    once; any password change of its user ends every link still open.
+    """
+
+    __tablename__ = "password_reset_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: SHA-256 (hex) of the secret in the link.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The admin who made it; None when the person asked for it by e-mail.
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Ended unused: the password changed another way, or the account was pseudonymised.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+    def __repr__(self) -> str:
+        return f"<PasswordResetLink {self.id} of user {self.user_id}>"

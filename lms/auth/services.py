@@ -14,7 +14,15 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import audit
-from lms.auth.models import ACTOR_MODES, LEARNER_CATEGORIES, ROLES, SECTORS, Organisation, User
+from lms.auth.models import (
+    ACTOR_MODES,
+    LEARNER_CATEGORIES,
+    ROLES,
+    SECTORS,
+    Organisation,
+    PasswordResetLink,
+    User,
+)
 from lms.db_types import utcnow
 from lms.errors import RuleError
 from lms.extensions import db
@@ -68,7 +76,7 @@ def authenticate(email: str, password: str) -> User | None:
     audit.record(
         "auth.login.failed",
         actor=user,
-        actor_label=normalise_email(email)[:254],
+        actor_label=None if user else normalise_email(email)[:254],
         organisation_id=user.organisation_id if user else None,
         details={"reason": "inactive" if user and user.active is False else "credentials"},
     )
@@ -120,7 +128,7 @@ def create_user(
         organisation_id=organisation.id,
         target_type="user",
         target_id=user.public_id,
-        details={"email": user.email, "role": role, "organisation": organisation.slug},
+        details={"role": role, "organisation": organisation.slug},
     )
     return user
 
@@ -134,6 +142,7 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User) -> dict[str
     unknown = set(changes) - set(USER_FIELDS) - {"organisation"}
     if unknown:
         raise AccountError(f"Cannot change {', '.join(sorted(unknown))}.")
+    _check_not_pseudonymised(user)
     if "email" in changes and email_taken(changes["email"], except_user=user):
         raise AccountError(_l("An account with this e-mail address already exists."), "email")
     _check_choice(changes.get("role"), ROLES, "role")
@@ -161,20 +170,34 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User) -> dict[str
             organisation_id=user.organisation_id,
             target_type="user",
             target_id=user.public_id,
-            details=diff,
+            details=without_personal_data(diff),
         )
     return diff
+
+
+#: Fields whose values the audit trail does not keep (it says only that they changed):
+#: a record cannot be rewritten when a learner is pseudonymised.
+PERSONAL_FIELDS = ("email", "display_name")
+
+
+def without_personal_data(diff: Mapping[str, Any]) -> dict[str, Any]:
+    """``diff`` with the old and new values of personal fields replaced by "changed"."""
+    return {
+        field: "changed" if field in PERSONAL_FIELDS else change for field, change in diff.items()
+    }
 
 
 def set_active(user: User, active: bool, *, by: User) -> None:
     """Deactivate or reactivate an account; an admin cannot deactivate themself."""
     if user.id == by.id and not active:
         raise AccountError(_l("You cannot deactivate your own account."))
+    if active:
+        _check_not_pseudonymised(user)
     if user.active == active:
         return
     user.active = active
     if not active:
-        user.session_version += 1
+        end_sessions(user)
     db.session.flush()
     audit.record(
         "user.reactivated" if active else "user.deactivated",
@@ -185,13 +208,39 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     )
 
 
+def _check_not_pseudonymised(user: User) -> None:
+    if user.is_pseudonymised:
+        raise AccountError(_l("This former learner's account is pseudonymised: it stays closed."))
+
+
+def end_sessions(user: User) -> None:
+    """End every log-in session of ``user`` (they carry the session version) and every
+    password-reset link still open."""
+    user.session_version += 1
+    db.session.flush()
+    db.session.execute(
+        sa.update(PasswordResetLink)
+        .where(
+            PasswordResetLink.user_id == user.id,
+            PasswordResetLink.used_at.is_(None),
+            PasswordResetLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_password(user: User, new: str) -> None:
+    """Store a new password; every session and open reset link of ``user`` ends."""
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the password after checking the current one; ends other log-in sessions."""
     if not check_password_hash(user.password_hash, current):
         raise AccountError(_l("The current password is not correct."), "current_password")
-    user.password_hash = hash_password(new)
-    user.session_version += 1
-    db.session.flush()
+    set_password(user, new)
     audit.record("user.password_changed", actor=user, target_type="user", target_id=user.public_id)
 
 
@@ -211,7 +260,7 @@ def update_profile(user: User, *, display_name: str, language: str | None) -> No
             actor=user,
             target_type="user",
             target_id=user.public_id,
-            details={"display_name": [user.display_name, display_name.strip()]},
+            details=without_personal_data({"display_name": True}),
         )
         user.display_name = display_name.strip()
     set_language(user, language)

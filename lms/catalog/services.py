@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from lms import audit, xapi
 from lms.catalog.models import MODULE_STATUSES, Enrolment, Lesson, LessonRead, Module
+from lms.cmi5 import tracking as cmi5
 from lms.db_types import utcnow
 from lms.extensions import db
 
@@ -176,6 +177,7 @@ def mark_read(user, module: Module, lesson: Lesson) -> bool:
             )
         )
         _complete_if_done(user, module, enrolment, read.read_at)
+        cmi5.lesson_read(user, module.id, read.read_at)
         db.session.flush()
     return created
 

@@ -45,7 +45,11 @@ class Document:
 
 def load_yaml(text: str, *, offset: int = 0) -> Document:
     """Parse one YAML document safely; raise ``SourceError`` with the line of the fault."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:  # a character YAML forbids, such as NUL
+        line = text[: error.position].count("\n") + 1 + offset
+        raise SourceError(line, f"character #x{error.character:04x} is not allowed") from error
     try:
         node = loader.get_single_node()
         value = loader.construct_document(node) if node is not None else None

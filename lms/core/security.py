@@ -1,8 +1,12 @@
-"""Security headers on every response."""
+"""Security headers on every response.
+
+Pages may not be framed, except by the origins a feature lists in ``g.frame_ancestors``
+for one response (LTI: the registered platform a person was launched from).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 BASE_CSP = {
     "default-src": "'self'",
@@ -20,6 +24,8 @@ BASE_CSP = {
 
 def content_security_policy() -> str:
     policy = dict(BASE_CSP)
+    if g.get("frame_ancestors"):
+        policy["frame-ancestors"] = " ".join(["'self'", *g.frame_ancestors])
     for directive, sources in current_app.config["CSP_EXTRA"].items():
         policy[directive] = f"{policy.get(directive, '')} {sources}".strip()
     return "; ".join(f"{name} {value}" for name, value in policy.items())
@@ -29,7 +35,8 @@ def add_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if not g.get("frame_ancestors"):
+        headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -9,12 +9,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from lms.catalog.models import Enrolment, Lesson, LessonRead, Module
+from lms.catalog.models import Enrolment, Lesson, LessonRead, Module, ModuleVersion
 from lms.dashboard.cells import ModuleRecords
 from lms.extensions import db
-from lms.practicals import records as practical_records
+from lms.practicals import records as signed_records
 from lms.practicals.models import Booking, PracticalSession, PracticalType, SignOff
 from lms.progress import qualifications
+from lms.progress.models import Qualification
 from lms.quiz.models import Attempt
 from lms.quiz.rules import PastAttempt
 
@@ -30,12 +31,19 @@ class Columns:
 
 
 def columns() -> Columns:
-    """Every module with a loaded version and every practical type (3 queries)."""
+    """Every module with a loaded version and every practical type (3 queries).
+
+    Of each current version only the title and quiz settings are read (a version row
+    also holds the whole question bank, which the dashboards do not need).
+    """
+    version = sa.orm.joinedload(Module.current_version).load_only(
+        ModuleVersion.title, ModuleVersion.quiz_settings
+    )
     modules = list(
         db.session.scalars(
             sa.select(Module)
             .where(Module.current_version_id.is_not(None))
-            .options(sa.orm.joinedload(Module.current_version))
+            .options(version)
             .order_by(Module.id)
         )
     )
@@ -112,9 +120,11 @@ def _module_records(user_ids: list[int]) -> dict[tuple[int, str], ModuleRecords]
     }
 
 
-def _practical_records(user_ids: list[int]) -> tuple[dict[tuple[int, str], str], set]:
+def practical_records(user_ids: list[int] | sa.Select) -> tuple[dict[tuple[int, str], str], set]:
+    """Per (learner id, type id): the effective sign-off's outcome; and the pairs with a
+    live booking of a session not cancelled. ``user_ids``: a list or a select of ids."""
     query = (
-        practical_records.effective_sign_offs()
+        signed_records.effective_sign_offs()
         .where(SignOff.learner_id.in_(user_ids))
         .with_only_columns(SignOff.learner_id, SignOff.type_id, SignOff.outcome)
         .order_by(SignOff.signed_at, SignOff.id)
@@ -135,13 +145,24 @@ def learner_records(user_ids: list[int]) -> LearnerRecords:
     """The module and practical records of ``user_ids`` (8 queries; none when empty)."""
     if not user_ids:
         return LearnerRecords()
-    outcomes, booked = _practical_records(user_ids)
+    outcomes, booked = practical_records(user_ids)
     return LearnerRecords(_module_records(user_ids), outcomes, booked)
 
 
-def expiry_window(user_ids: list[int], now: datetime, until: datetime) -> list:
-    """Current qualifications of ``user_ids`` valid now and ending by ``until``, soonest
-    first."""
-    current = qualifications.current_for_users(user_ids)
-    rows = [q for q in current.values() if now < q.valid_until <= until]
-    return sorted(rows, key=lambda q: (q.valid_until, q.user_id, q.module_id))
+def expiry_window(user_ids: list[int] | sa.Select, now: datetime, until: datetime) -> list:
+    """Current qualifications of ``user_ids`` (a list or a select of ids) valid now and
+    ending by ``until``, soonest first. The window is applied in the database, so only
+    the qualifications shown are loaded."""
+    corrected = sa.select(Qualification.corrects_id).where(Qualification.corrects_id.is_not(None))
+    newest = (
+        sa.select(sa.func.max(Qualification.id))
+        .where(Qualification.user_id.in_(user_ids), Qualification.id.not_in(corrected))
+        .group_by(Qualification.user_id, Qualification.module_id)
+    )
+    query = (
+        sa.select(Qualification)
+        .where(Qualification.id.in_(newest))
+        .where(Qualification.valid_until > now, Qualification.valid_until <= until)
+        .order_by(Qualification.valid_until, Qualification.user_id, Qualification.module_id)
+    )
+    return list(db.session.scalars(query))

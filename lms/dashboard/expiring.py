@@ -38,20 +38,26 @@ def expiring(
     actor: User, days: int, now: datetime, organisation: int | None = None
 ) -> list[ExpiringQualification]:
     """Current qualifications of the learners ``actor`` may see that are valid now and
-    end within ``days`` days, soonest first (a fixed number of queries)."""
-    query = scope.restrict(
-        sa.select(User).where(User.role == "learner", User.active.is_(True)),
+    end within ``days`` days, soonest first (a fixed number of queries; only the
+    qualifications in the window and their learners are loaded)."""
+    learners = scope.restrict(
+        sa.select(User.id).where(User.role == "learner", User.active.is_(True)),
         User.organisation_id,
         scope.organisation_ids(actor, organisation),
-    ).options(sa.orm.joinedload(User.organisation))
-    learners = {user.id: user for user in db.session.scalars(query)}
-    if not learners:
+    )
+    found = batch.expiry_window(learners, now, now + timedelta(days=days))
+    if not found:
         return []
+    people = db.session.scalars(
+        sa.select(User)
+        .where(User.id.in_(sorted({q.user_id for q in found})))
+        .options(sa.orm.selectinload(User.organisation))
+    )
+    by_id = {user.id: user for user in people}
     titles = {m.id: m.current_version.title for m in batch.columns().modules}
-    found = batch.expiry_window(list(learners), now, now + timedelta(days=days))
     return [
         ExpiringQualification(
-            learner=learners[q.user_id],
+            learner=by_id[q.user_id],
             module_id=q.module_id,
             module_title=titles.get(q.module_id, {"en": q.module_id}),
             valid_until=q.valid_until,

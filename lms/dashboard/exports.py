@@ -16,14 +16,25 @@ def _percent(score: float | None) -> int | None:
     return None if score is None else round(score * 100)
 
 
-def _learner_fields(learner) -> list:
+def _learner_fields(
+    learner, categories: dict[str, str] | None = None, sectors: dict[str, str] | None = None
+) -> list:
+    """A learner's columns; ``categories``/``sectors``: the labels translated once, for
+    callers writing many rows."""
+    categories = categories if categories is not None else _words(CATEGORY_LABELS)
+    sectors = sectors if sectors is not None else _words(SECTOR_LABELS)
     return [
         learner.display_name,
         learner.email,
         learner.organisation.name,
-        str(CATEGORY_LABELS.get(learner.learner_category, "")),
-        str(SECTOR_LABELS.get(learner.sector, "")),
+        categories.get(learner.learner_category, ""),
+        sectors.get(learner.sector, ""),
     ]
+
+
+def _words(labels: dict) -> dict[str, str]:
+    """``labels`` translated once (a lazy label is translated anew each time it is read)."""
+    return {key: str(value) for key, value in labels.items()}
 
 
 def _learner_header() -> list[str]:
@@ -40,12 +51,24 @@ def matrix_csv(matrix: Matrix) -> str:
         if column.kind == "module":
             header.append(_("%(title)s: best score (%%)", title=title))
             header.append(_("%(title)s: valid until", title=title))
+    statuses, categories, sectors = (
+        _words(STATUS_LABELS),
+        _words(CATEGORY_LABELS),
+        _words(SECTOR_LABELS),
+    )
+    blank = {
+        "module": [statuses["not_started"], None, None],
+        "practical": [statuses["not_started"]],
+    }
     rows = []
     for row in matrix.rows:
-        fields = _learner_fields(row.learner)
+        fields = _learner_fields(row.learner, categories, sectors)
         for column in matrix.columns:
             cell = row.cells[column.key]
-            fields.append(str(STATUS_LABELS[cell.status]))
+            if cell is matrix.not_started:
+                fields += blank[column.kind]
+                continue
+            fields.append(statuses[cell.status])
             if column.kind == "module":
                 fields.append(_percent(cell.best_score))
                 fields.append(cell.valid_until.date() if cell.valid_until else None)
@@ -56,9 +79,10 @@ def matrix_csv(matrix: Matrix) -> str:
 def expiring_csv(items: list[ExpiringQualification]) -> str:
     """One line per qualification ending soon."""
     header = [*_learner_header(), _("Module"), _("Valid until"), _("Days left")]
+    categories, sectors = _words(CATEGORY_LABELS), _words(SECTOR_LABELS)
     rows = [
         [
-            *_learner_fields(item.learner),
+            *_learner_fields(item.learner, categories, sectors),
             localized(item.module_title),
             item.valid_until.date(),
             item.days_left,

@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.catalog import services as catalog
 from lms.catalog.models import Module
+from lms.cmi5 import tracking as cmi5
 from lms.extensions import db
+from lms.lti import grades as lti_grades
 from lms.quiz import clock, grading, recording, responses, rules
 from lms.quiz.draw import draw_questions
 from lms.quiz.models import Attempt, AttemptAnswer
@@ -261,6 +263,8 @@ def _grade(attempt: Attempt, now: datetime) -> None:
     attempt.passed = rules.has_passed(settings, attempt.score_raw, attempt.score_max)
     db.session.flush()
     recording.record_attempt(attempt, grades, now)
+    lti_grades.attempt_graded(attempt)
+    cmi5.quiz_graded(attempt, now)
 
 
 def finalise_overdue(user, now: datetime | None = None, module_id: str | None = None) -> int:

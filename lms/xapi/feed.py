@@ -26,6 +26,9 @@ PHRASES = {
     "practical.passed": _l("Passed the practical “%(name)s”"),
     "practical.failed": _l("Did not pass the practical “%(name)s”"),
     "prerequisite.waived": _l("Was exempted from “%(name)s”"),
+    #: Sent when a departed learner is pseudonymised (lms.privacy): the object is a
+    #: statement reference, whose id alone means nothing to a reader.
+    "statement.voided": _l("An earlier learning event was withdrawn from the record stores"),
 }
 
 

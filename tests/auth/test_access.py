@@ -28,6 +28,9 @@ GET_MATRIX = [
     ("/organisations/{acme}", ["login", 403, 403, 200, 404, 200]),
     ("/audit/", ["login", 403, 403, 200, 200, 200]),
     ("/healthz", [200, 200, 200, 200, 200, 200]),
+    ("/password/forgot", [200, 200, 200, 200, 200, 200]),
+    ("/password/reset/not-a-real-link", [410, 410, 410, 410, 410, 410]),
+    ("/people/{learner}/reset-link", [405, 405, 405, 405, 405, 405]),
 ]
 
 
@@ -48,6 +51,10 @@ POST_MATRIX = [
     ("/people/{learner}/reactivate", ["login", 403, 403, 302, 404, 302]),
     ("/logout", ["login", 302, 302, 302, 302, 302]),
     ("/language", [302, 302, 302, 302, 302, 302]),
+    ("/password/forgot", [200, 200, 200, 200, 200, 200]),
+    ("/people/{learner}/reset-link", ["login", 403, 403, 200, 404, 200]),
+    # Without SMTP: back to the person's page, saying there is no e-mail server.
+    ("/people/{learner}/reset-email", ["login", 403, 403, 302, 404, 302]),
 ]
 
 

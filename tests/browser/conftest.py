@@ -7,7 +7,6 @@ module gets a freshly migrated database of its own.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -42,20 +41,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run installs it")
-        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def _database_url(backend: str, tmp_path: Path):

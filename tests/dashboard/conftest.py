@@ -111,3 +111,17 @@ class QueryCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+def page_queries(client, path: str, *, before=None) -> int:
+    """The SQL statements of one GET of ``path`` (after a first one that warms the
+    templates, translations and the logged-in user's session; ``before`` runs between)."""
+    from lms.extensions import db
+
+    client.get(path)
+    if before is not None:
+        before()
+    with QueryCounter(db.engine) as counter:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return counter.count

@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 
 from lms.dashboard import cohorts
-from lms.extensions import db as _db
 from lms.practicals.models import Attendance, Booking, Waiver
-from tests.dashboard.conftest import QueryCounter
+from tests.dashboard.conftest import page_queries
 from tests.dashboard.test_eligibility import grant, labs, schedule  # noqa: F401
 
 
@@ -60,14 +59,6 @@ def _organisation(size, make_org, make_user, many_learners, grant, schedule, db)
     return trainer, {"cohort": cohort.public_id, "session": first.public_id, "other": second}
 
 
-def _count(client, path) -> int:
-    client.get(path)  # warm caches (templates, translations, the logged-in user's session)
-    with QueryCounter(_db.engine) as counter:
-        response = client.get(path)
-    assert response.status_code == 200, path
-    return counter.count
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -96,6 +87,6 @@ def test_query_count_does_not_grow_with_learners(
     for size in (10, 500):
         trainer, ids = _organisation(size, make_org, make_user, many_learners, grant, schedule, db)
         client = login_as(trainer, on=make_client())
-        counts.append(_count(client, path.format(**ids)))
+        counts.append(page_queries(client, path.format(**ids)))
     print(f"{path}: {counts[0]} queries with 10 learners, {counts[1]} with 500")
     assert counts[0] == counts[1]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lms.dashboard import cohorts
-from lms.extensions import db as _db
-from tests.dashboard.conftest import QueryCounter
+from tests.dashboard.conftest import page_queries
 
 
 def _with_records(org, count, many_learners, record_attempt, trainer, db, clock):
@@ -20,14 +19,6 @@ def _with_records(org, count, many_learners, record_attempt, trainer, db, clock)
         cohorts.add_member(cohort, learner.public_id, by=trainer)
     db.session.commit()
     return cohort
-
-
-def _count(client, path) -> int:
-    client.get(path)  # warm caches (templates, translations, the logged-in user's session)
-    with QueryCounter(_db.engine) as counter:
-        response = client.get(path)
-    assert response.status_code == 200
-    return counter.count
 
 
 @pytest.mark.parametrize(
@@ -60,6 +51,6 @@ def test_query_count_does_not_grow_with_learners(
         trainer = make_user("trainer", org)
         cohort = _with_records(org, size, many_learners, record_attempt, trainer, db, clock)
         client = login_as(trainer, on=make_client())
-        counts.append(_count(client, path.format(cohort=cohort.public_id)))
+        counts.append(page_queries(client, path.format(cohort=cohort.public_id)))
     print(f"{path}: {counts[0]} queries with 10 learners, {counts[1]} with 500")
     assert counts[0] == counts[1]
