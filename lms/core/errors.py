@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait when the database cannot be used.
+DATABASE_RETRY_AFTER = 30
 
 
 def wants_json() -> bool:
@@ -40,6 +44,13 @@ def _messages() -> dict[int, tuple[str, str]]:
         500: (
             _("Something went wrong"),
             _("An unexpected error occurred. Nothing was saved; please try again."),
+        ),
+        503: (
+            _("Temporarily unavailable"),
+            _(
+                "The service cannot use its database just now, so this action was not "
+                "completed. Please try again in a minute."
+            ),
         ),
     }
 
@@ -90,8 +101,68 @@ def _handle_unexpected(error: Exception):
     return render_error(500)
 
 
+def _handle_database_unavailable(error: sa_exc.SQLAlchemyError):
+    """503 with Retry-After when the database is down, restarting, read-only or full."""
+    log.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        getattr(error, "orig", None) or error.__class__.__name__,
+    )
+    _roll_back()
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    try:
+        return render_error(503, headers=headers)
+    except sa_exc.SQLAlchemyError:
+        # The page's layout could not load the person (the database is unreachable):
+        # show it as to a visitor rather than fail again.
+        from lms.extensions import login_manager
+
+        _roll_back()
+        g._login_user = login_manager.anonymous_user()  # what Flask-Login reads back
+        return render_error(503, headers=headers)
+
+
+def _is_database_unavailable(error: sa_exc.DBAPIError) -> bool:
+    return isinstance(error, sa_exc.OperationalError) or error.connection_invalidated
+
+
+def _handle_database_error(error: sa_exc.DBAPIError):
+    if _is_database_unavailable(error):
+        return _handle_database_unavailable(error)
+    return _handle_unexpected(error)
+
+
+def _roll_back() -> None:
+    from lms.extensions import db
+
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        log.warning("could not roll back the session", exc_info=True)
+
+
+def _end_session(_error: BaseException | None = None) -> None:
+    """End the request's session; a connection the server dropped (a database restart)
+    is discarded instead of turning the finished request into a bare 500.
+
+    Runs before Flask-SQLAlchemy's own teardown, which then finds nothing left to do.
+    """
+    from lms.extensions import db
+
+    try:
+        db.session.remove()
+    except sa_exc.DBAPIError as error:
+        log.warning("database connection lost at the end of a request: %s", error.orig)
+        db.session().invalidate()  # drops the connection without a ROLLBACK
+        db.session.remove()
+
+
 def register(app: Flask) -> None:
+    app.teardown_appcontext(_end_session)
     app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(sa_exc.DBAPIError, _handle_database_error)
+    app.register_error_handler(sa_exc.TimeoutError, _handle_database_unavailable)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)
     app.register_error_handler(Exception, _handle_unexpected)
