@@ -214,26 +214,44 @@ def session_lines(
             )
         ):
             live[session_id][learner_id] = state
+    # Learners sharing what a type's rule reads share its answer: group them once per
+    # practical type and booking organisations, evaluate each group once per start time.
+    groups: dict[tuple, tuple[dict, dict[int, object]]] = {}
+    answers: dict[tuple, bool] = {}
     lines = []
     for session in sessions:
+        orgs = bookers(session)
+        grouping = (session.type_id, None if orgs is None else tuple(orgs))
+        if grouping not in groups:
+            learner_ids = [learner.id for learner in people.of(orgs)]
+            found = batch_rules.grouped(
+                _rule(session.practical_type), people.records, learner_ids, session.type_id
+            )
+            key_of = {member: key for key, members in found.items() for member in members}
+            groups[grouping] = (found, key_of)
+        found, key_of = groups[grouping]
+        rule = _rule(session.practical_type)
+        eligible = 0
         held = live[session.id]
-        candidates = [
-            learner.id for learner in people.of(bookers(session)) if learner.id not in held
-        ]
-        evaluations = batch_rules.evaluate_many(
-            _rule(session.practical_type),
-            people.records,
-            candidates,
-            session.type_id,
-            session.starts_at,
-        )
+        held_by_key: dict[object, int] = {}
+        for learner_id in held:
+            if learner_id in key_of:
+                key = key_of[learner_id]
+                held_by_key[key] = held_by_key.get(key, 0) + 1
+        for key, members in found.items():
+            answer = (session.type_id, key, session.starts_at)
+            if answer not in answers:
+                records = people.records.for_type(members[0], session.type_id)
+                answers[answer] = rules.evaluate(rule, records, session.starts_at).eligible
+            if answers[answer]:
+                eligible += len(members) - held_by_key.get(key, 0)
         states = list(held.values())
         lines.append(
             SessionLine(
                 session=session,
                 booked=states.count("booked"),
                 waiting=states.count("waiting"),
-                eligible=sum(1 for found in evaluations.values() if found.eligible),
+                eligible=eligible,
             )
         )
     return lines
@@ -376,15 +394,24 @@ def blocked_by_expiry(people: Population, now: datetime) -> list[BlockedLearner]
     a qualification they held that has expired (or grown older than the rule accepts),
     and nothing else: whom to send to a refresher (1 query)."""
     found = []
+    order = [learner.id for learner in people.learners]
+    by_id = {learner.id: learner for learner in people.learners}
     for practical_type in db.session.scalars(sa.select(PracticalType).order_by(PracticalType.id)):
         rule = _rule(practical_type)
-        for learner in people.learners:
-            records = people.records.for_type(learner.id, practical_type.id)
+        # Learners whose records agree on what the rule reads get the same answer.
+        renewals_of: dict[int, list[Renewal]] = {}
+        for members in batch_rules.grouped(rule, people.records, order, practical_type.id).values():
+            records = people.records.for_type(members[0], practical_type.id)
             if not rules.within_reach(rule, records):
                 continue
             evaluation = rules.evaluate(rule, records, now)
             leaves = None if evaluation.eligible else to_renew(evaluation.missing)
             if leaves:
                 renewals = list(dict.fromkeys(_renewal(leaf) for leaf in leaves))
-                found.append(BlockedLearner(practical_type, learner, renewals))
+                renewals_of.update(dict.fromkeys(members, renewals))
+        found.extend(
+            BlockedLearner(practical_type, by_id[learner_id], list(renewals_of[learner_id]))
+            for learner_id in order
+            if learner_id in renewals_of
+        )
     return found

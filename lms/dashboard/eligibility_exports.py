@@ -73,14 +73,17 @@ def _yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
 
 
-def _roster_row(state: str, line: Line, names: wording.Names) -> list:
+def _roster_row(state: str, line: Line, names: wording.Names, said: dict[int, str]) -> list:
+    # Learners with the same records share one evaluation: word what it misses once.
+    if id(line.evaluation) not in said:
+        said[id(line.evaluation)] = missing_text(line.evaluation.missing, names)
     return [
         str(ROSTER_STATES[state]),
         line.booking.position if state == "waiting" else None,
         *_learner_fields(line.learner),
         _yes_no(line.checked_in) if state == "booked" else None,
         _yes_no(line.evaluation.eligible),
-        missing_text(line.evaluation.missing, names),
+        said[id(line.evaluation)],
     ]
 
 
@@ -101,7 +104,10 @@ def roster_csv(found: SessionEligibility, names: wording.Names) -> str:
         "eligible": found.eligible,
         "not_yet": found.not_yet,
     }
-    rows = [_roster_row(state, line, names) for state, lines in groups.items() for line in lines]
+    said: dict[int, str] = {}
+    rows = [
+        _roster_row(state, line, names, said) for state, lines in groups.items() for line in lines
+    ]
     return to_csv(header, rows)
 
 

@@ -85,6 +85,11 @@ class RecordsBatch:
 
     base: Mapping[int, LearnerRecords] = field(default_factory=dict)
     waivers: Mapping[tuple[int, str], frozenset[str]] = field(default_factory=dict)
+    #: Learner id -> module id -> their passes of it, in the order of ``base`` (for
+    #: ``grouped``, which would otherwise scan every pass of every learner per rule).
+    passes: Mapping[int, Mapping[str, tuple[QualificationRecord, ...]]] = field(
+        default_factory=dict
+    )
 
     def for_type(self, learner_id: int, type_id: str) -> LearnerRecords:
         """The learner's records with their waivers for ``type_id`` (as ``records.for_type``).
@@ -121,7 +126,17 @@ def load(
         )
         for person in people
     }
-    return RecordsBatch(base, waived_keys_for(ids, type_ids))
+    by_module = {person_id: _by_module(found.qualifications) for person_id, found in base.items()}
+    return RecordsBatch(base, waived_keys_for(ids, type_ids), by_module)
+
+
+def _by_module(
+    passes: Iterable[QualificationRecord],
+) -> dict[str, tuple[QualificationRecord, ...]]:
+    index: dict[str, list[QualificationRecord]] = {}
+    for item in passes:
+        index.setdefault(item.module_id, []).append(item)
+    return {module: tuple(items) for module, items in index.items()}
 
 
 def relevance(rule: rules.Rule) -> Callable[[LearnerRecords], Hashable]:
@@ -145,21 +160,46 @@ def relevance(rule: rules.Rule) -> Callable[[LearnerRecords], Hashable]:
     return part
 
 
+def grouped(
+    rule: rules.Rule, batch: RecordsBatch, learner_ids: Iterable[int], type_id: str
+) -> dict[Hashable, list[int]]:
+    """The learners whose records agree on what ``rule`` reads (as ``relevance`` tells
+    them apart), in groups sharing one evaluation; each group in the order given."""
+    leaves = list(rules.conditions(rule))
+    modules = sorted({c.module for c in leaves if c.module})
+    practicals = {c.practical for c in leaves if c.practical}
+    reads_role = any(c.kind == "role" for c in leaves)
+    reads_category = any(c.kind == "learner_category" for c in leaves)
+    found: dict[Hashable, list[int]] = {}
+    for learner_id in learner_ids:
+        records_of = batch.base[learner_id]
+        index = batch.passes.get(learner_id)
+        if index is None:
+            index = _by_module(records_of.qualifications)
+        signed = records_of.signed_off
+        key = (
+            tuple(index.get(module, ()) for module in modules),
+            tuple(sorted((t, at) for t, at in signed.items() if t in practicals))
+            if signed and practicals
+            else (),
+            records_of.role if reads_role else None,
+            records_of.learner_category if reads_category else None,
+            batch.waivers.get((learner_id, type_id), frozenset()),
+        )
+        found.setdefault(key, []).append(learner_id)
+    return found
+
+
 def evaluate_many(
     rule: rules.Rule, batch: RecordsBatch, learner_ids: Iterable[int], type_id: str, at: datetime
 ) -> dict[int, rules.Evaluation]:
     """Learner id -> ``rules.evaluate`` of ``rule`` (the rule of ``type_id``) at ``at``,
     waivers included: the answer ``booking.evaluation_for`` gives one learner at a time.
     Learners whose records agree on what the rule reads share one evaluation."""
-    part = relevance(rule)
-    done: dict[Hashable, rules.Evaluation] = {}
     found = {}
-    for learner_id in learner_ids:
-        records_of = batch.for_type(learner_id, type_id)
-        key = part(records_of)
-        if key not in done:
-            done[key] = rules.evaluate(rule, records_of, at)
-        found[learner_id] = done[key]
+    for members in grouped(rule, batch, learner_ids, type_id).values():
+        evaluation = rules.evaluate(rule, batch.for_type(members[0], type_id), at)
+        found.update(dict.fromkeys(members, evaluation))
     return found
 
 
@@ -167,8 +207,8 @@ def within_reach_many(
     rule: rules.Rule, batch: RecordsBatch, learner_ids: Iterable[int], type_id: str
 ) -> set[int]:
     """The learners whose role and category let them take the practical (``rules.within_reach``)."""
-    return {
-        learner_id
-        for learner_id in learner_ids
-        if rules.within_reach(rule, batch.for_type(learner_id, type_id))
-    }
+    found: set[int] = set()
+    for members in grouped(rule, batch, learner_ids, type_id).values():
+        if rules.within_reach(rule, batch.for_type(members[0], type_id)):
+            found.update(members)
+    return found
