@@ -13,6 +13,7 @@ may book it (its organisation's learners; anyone's for a session of the centre).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,14 +130,33 @@ def _users(ids: sa.Select) -> list[User]:
     )
 
 
+def _learner_rows(ids: sa.Select) -> list[sa.Row]:
+    """The learners of ``ids`` by name, as rows with what rules read (``id``,
+    ``organisation_id``, ``role``, ``learner_category``): no user entities to build."""
+    return list(
+        db.session.execute(
+            sa.select(User.id, User.organisation_id, User.role, User.learner_category)
+            .where(User.id.in_(ids))
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def _rule_modules(types: Sequence[PracticalType]) -> set[str]:
+    """The modules some rule of ``types`` mentions: the only passes those rules read."""
+    return {c.module for t in types for c in rules.conditions(_rule(t)) if c.module}
+
+
 @dataclass
 class Population:
-    """The learners in view with their records for rule evaluation."""
+    """The learners in view (rows, see ``_learner_rows``) with their records for rule
+    evaluation, read for the rules of ``types``."""
 
-    learners: list[User]
+    learners: list[sa.Row]
     records: batch_rules.RecordsBatch
+    types: list[PracticalType]
 
-    def of(self, org_ids: list[int] | None) -> list[User]:
+    def of(self, org_ids: list[int] | None) -> list[sa.Row]:
         """The learners of ``org_ids`` (None: all), by name."""
         if org_ids is None:
             return self.learners
@@ -145,11 +165,13 @@ class Population:
 
 def population(actor: User, view: View) -> tuple[list[int] | None, Population]:
     """The organisations in view (None: all) and their learners with their records
-    (4 queries)."""
+    (5 queries)."""
     org_ids = scope.organisation_ids(actor, view.organisation)
     ids = _learner_ids(org_ids, view.cohort)
-    learners = _users(ids)
-    return org_ids, Population(learners, batch_rules.load(learners, ids))
+    learners = _learner_rows(ids)
+    types = list(db.session.scalars(sa.select(PracticalType).order_by(PracticalType.id)))
+    records = batch_rules.load(learners, ids, modules=_rule_modules(types))
+    return org_ids, Population(learners, records, types)
 
 
 # The sessions ---------------------------------------------------------------------------
@@ -214,37 +236,52 @@ def session_lines(
             )
         ):
             live[session_id][learner_id] = state
-    # Learners sharing what a type's rule reads share its answer: group them once per
-    # practical type and booking organisations, evaluate each group once per start time.
-    groups: dict[tuple, tuple[dict, dict[int, object]]] = {}
-    answers: dict[tuple, bool] = {}
+    # Learners sharing what a type's rule reads share its answer: group everyone once per
+    # practical type (counting each group's members per organisation, for the sessions
+    # only some organisations may book); each group's answer at every start of the type's
+    # sessions comes from one pass over its records (a bit per start).
+    starts: dict[str, list[datetime]] = {}
+    for session in sessions:
+        starts.setdefault(session.type_id, []).append(session.starts_at)
+    starts = {type_id: sorted(set(found)) for type_id, found in starts.items()}
+    organisation_of = {learner.id: learner.organisation_id for learner in people.learners}
+    everyone = list(organisation_of)
+    groups: dict[str, tuple[list[tuple[int, dict[int, int]]], dict[int, int]]] = {}
+    sizes: dict[tuple, list[int]] = {}
     lines = []
     for session in sessions:
+        type_id = session.type_id
+        if type_id not in groups:
+            rule = _rule(session.practical_type)
+            found = batch_rules.grouped(rule, people.records, everyone, type_id)
+            answers = []
+            index_of: dict[int, int] = {}
+            for index, members in enumerate(found.values()):
+                records = people.records.for_type(members[0], type_id)
+                per_org: dict[int, int] = {}
+                for member in members:
+                    index_of[member] = index
+                    org = organisation_of[member]
+                    per_org[org] = per_org.get(org, 0) + 1
+                answers.append((batch_rules.eligible_mask(rule, records, starts[type_id]), per_org))
+            groups[type_id] = (answers, index_of)
+        answers, index_of = groups[type_id]
         orgs = bookers(session)
-        grouping = (session.type_id, None if orgs is None else tuple(orgs))
-        if grouping not in groups:
-            learner_ids = [learner.id for learner in people.of(orgs)]
-            found = batch_rules.grouped(
-                _rule(session.practical_type), people.records, learner_ids, session.type_id
-            )
-            key_of = {member: key for key, members in found.items() for member in members}
-            groups[grouping] = (found, key_of)
-        found, key_of = groups[grouping]
-        rule = _rule(session.practical_type)
-        eligible = 0
+        grouping = (type_id, None if orgs is None else tuple(orgs))
+        if grouping not in sizes:
+            sizes[grouping] = [
+                sum(per_org.values()) if orgs is None else sum(per_org.get(org, 0) for org in orgs)
+                for _mask, per_org in answers
+            ]
+        size = list(sizes[grouping])
         held = live[session.id]
-        held_by_key: dict[object, int] = {}
         for learner_id in held:
-            if learner_id in key_of:
-                key = key_of[learner_id]
-                held_by_key[key] = held_by_key.get(key, 0) + 1
-        for key, members in found.items():
-            answer = (session.type_id, key, session.starts_at)
-            if answer not in answers:
-                records = people.records.for_type(members[0], session.type_id)
-                answers[answer] = rules.evaluate(rule, records, session.starts_at).eligible
-            if answers[answer]:
-                eligible += len(members) - held_by_key.get(key, 0)
+            if learner_id in index_of and (orgs is None or organisation_of[learner_id] in orgs):
+                size[index_of[learner_id]] -= 1
+        bit = 1 << bisect.bisect_left(starts[type_id], session.starts_at)
+        eligible = sum(
+            count for (mask, _per_org), count in zip(answers, size, strict=True) if mask & bit
+        )
         states = list(held.values())
         lines.append(
             SessionLine(
@@ -392,11 +429,10 @@ def _renewal(item: rules.MissingCondition) -> Renewal:
 def blocked_by_expiry(people: Population, now: datetime) -> list[BlockedLearner]:
     """For each practical type, the learners in ``people`` who could take it now but for
     a qualification they held that has expired (or grown older than the rule accepts),
-    and nothing else: whom to send to a refresher (1 query)."""
-    found = []
+    and nothing else: whom to send to a refresher (1 query, for the users found)."""
+    found: list[tuple[PracticalType, int, list[Renewal]]] = []
     order = [learner.id for learner in people.learners]
-    by_id = {learner.id: learner for learner in people.learners}
-    for practical_type in db.session.scalars(sa.select(PracticalType).order_by(PracticalType.id)):
+    for practical_type in people.types:
         rule = _rule(practical_type)
         # Learners whose records agree on what the rule reads get the same answer.
         renewals_of: dict[int, list[Renewal]] = {}
@@ -410,8 +446,24 @@ def blocked_by_expiry(people: Population, now: datetime) -> list[BlockedLearner]
                 renewals = list(dict.fromkeys(_renewal(leaf) for leaf in leaves))
                 renewals_of.update(dict.fromkeys(members, renewals))
         found.extend(
-            BlockedLearner(practical_type, by_id[learner_id], list(renewals_of[learner_id]))
+            (practical_type, learner_id, list(renewals_of[learner_id]))
             for learner_id in order
             if learner_id in renewals_of
         )
-    return found
+    by_id = _users_by_id({learner_id for _type, learner_id, _renewals in found})
+    return [
+        BlockedLearner(practical_type, by_id[learner_id], renewals)
+        for practical_type, learner_id, renewals in found
+    ]
+
+
+def _users_by_id(ids: set[int]) -> dict[int, User]:
+    """The users of ``ids`` with their organisation (one query, none for no ids)."""
+    if not ids:
+        return {}
+    query = (
+        sa.select(User)
+        .where(User.id.in_(sorted(ids)))
+        .options(sa.orm.joinedload(User.organisation))
+    )
+    return {user.id: user for user in db.session.scalars(query)}

@@ -66,3 +66,23 @@ def test_records_the_rule_does_not_read_do_not_split_learners():
     assert part(plain) == part(records(qual(), signed={"filling": SESSION}, category="worker"))
     assert part(plain) != part(records(qual(), category="teacher"))
     assert part(plain) != part(records(qual(score=0.5), category="worker"))
+
+
+STARTS = sorted(
+    {SESSION - 400 * DAY, SESSION - 30 * DAY, SESSION - DAY, SESSION, SESSION + DAY}
+    | {SESSION + 300 * DAY, SESSION + 364 * DAY, SESSION + 366 * DAY, SESSION + 700 * DAY}
+)
+SIGNED_RULE = AllOf(
+    (
+        AnyOf((Condition("practical_signed_off", practical="gowning", within_months=6), VALID_80)),
+        Condition("module_passed", module="other", within_months=0),
+    )
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(learners(), st.sampled_from([RULE, SIGNED_RULE, AnyOf(()), AllOf(())]))
+def test_one_mask_answers_every_start_as_evaluating_at_each(found, rule):
+    mask = batch_rules.eligible_mask(rule, found, STARTS)
+    for index, at in enumerate(STARTS):
+        assert bool(mask >> index & 1) == evaluate(rule, found, at).eligible, at
