@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
+
 from flask_babel import gettext as _
 
 from lms.auth.labels import CATEGORY_LABELS, SECTOR_LABELS
-from lms.dashboard.csvexport import to_csv
+from lms.dashboard.csvexport import cell_text, to_csv
 from lms.dashboard.expiring import ExpiringQualification
 from lms.dashboard.labels import STATUS_LABELS
 from lms.dashboard.matrix import Matrix
@@ -41,9 +45,20 @@ def _learner_header() -> list[str]:
     return [_("Learner"), _("E-mail"), _("Organisation"), _("Category"), _("Sector")]
 
 
-def matrix_csv(matrix: Matrix) -> str:
-    """Every row of ``matrix``: per module its status, best score (%) and the end of the
-    current qualification; per practical type its status."""
+#: Rows of the matrix written per piece of the streamed export.
+ROWS_PER_PIECE = 200
+
+
+def matrix_csv(matrix: Matrix) -> Iterator[str]:
+    """Every row of ``matrix`` as CSV text, in pieces (the BOM and header first, then
+    ``ROWS_PER_PIECE`` rows at a time), for a streamed response: per module its status,
+    best score (%) and the end of the current qualification; per practical type its
+    status. The same document as ``csvexport.to_csv`` would write.
+
+    The words are translated here, in the request; the pieces are written as the
+    response is sent, from ``matrix.rows`` alone (no database, no request). Values the
+    application writes (status words, numbers, dates) become cell text once or
+    directly; only the learners' own fields go through ``cell_text``."""
     header = _learner_header()
     for column in matrix.columns:
         title = localized(column.title)
@@ -51,29 +66,41 @@ def matrix_csv(matrix: Matrix) -> str:
         if column.kind == "module":
             header.append(_("%(title)s: best score (%%)", title=title))
             header.append(_("%(title)s: valid until", title=title))
-    statuses, categories, sectors = (
-        _words(STATUS_LABELS),
-        _words(CATEGORY_LABELS),
-        _words(SECTOR_LABELS),
-    )
+    statuses = {key: cell_text(value) for key, value in _words(STATUS_LABELS).items()}
     blank = {
-        "module": [statuses["not_started"], None, None],
+        "module": [statuses["not_started"], "", ""],
         "practical": [statuses["not_started"]],
     }
-    rows = []
-    for row in matrix.rows:
-        fields = _learner_fields(row.learner, categories, sectors)
-        for column in matrix.columns:
-            cell = row.cells[column.key]
-            if cell is matrix.not_started:
-                fields += blank[column.kind]
+    columns = [(c.key, c.kind == "module", blank[c.kind]) for c in matrix.columns]
+    words = (statuses, _words(CATEGORY_LABELS), _words(SECTOR_LABELS))
+    return _matrix_pieces(to_csv(header, ()), matrix, columns, words)
+
+
+def _matrix_pieces(head: str, matrix: Matrix, columns: list, words: tuple) -> Iterator[str]:
+    yield head
+    statuses, categories, sectors = words
+    not_started = matrix.not_started
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    for number, row in enumerate(matrix.rows, start=1):
+        fields = [cell_text(value) for value in _learner_fields(row.learner, categories, sectors)]
+        cells = row.cells
+        for key, is_module, empty in columns:
+            cell = cells[key]
+            if cell is not_started:
+                fields += empty
                 continue
             fields.append(statuses[cell.status])
-            if column.kind == "module":
-                fields.append(_percent(cell.best_score))
-                fields.append(cell.valid_until.date() if cell.valid_until else None)
-        rows.append(fields)
-    return to_csv(header, rows)
+            if is_module:
+                fields.append("" if cell.best_score is None else str(_percent(cell.best_score)))
+                fields.append(cell.valid_until.date().isoformat() if cell.valid_until else "")
+        writer.writerow(fields)
+        if number % ROWS_PER_PIECE == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def expiring_csv(items: list[ExpiringQualification]) -> str:

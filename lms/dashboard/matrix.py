@@ -8,6 +8,7 @@ queries (``batch``), then turned into cells by the pure rules of ``cells``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -98,7 +99,9 @@ class Row:
 class Matrix:
     filters: Filters
     columns: list[Column]
-    rows: list[Row]
+    #: A list for a page; for an export (``paginate=False``), an iterator that reads
+    #: the statuses from the database when first advanced.
+    rows: Iterable[Row]
     total: int
     cohort: Cohort | None = None
     pages: int = field(init=False)
@@ -167,24 +170,32 @@ def resolve_cohort(actor: User, filters: Filters) -> Cohort | None:
 
 def _rows(learners: list[User], loaded: batch.Columns, now: datetime) -> list[Row]:
     records = batch.learner_records([learner.id for learner in learners])
+    #: Per module id: its column key, lessons and quiz settings, read once for the page.
+    modules = {
+        m.id: (f"module:{m.id}", loaded.lessons[m.id], m.current_version.quiz_settings)
+        for m in loaded.modules
+    }
+    types = {t.id: f"practical:{t.id}" for t in loaded.practical_types}
+    #: Every cell not started, in column order; a learner's records replace theirs.
+    blank = dict.fromkeys([key for key, _lessons, _settings in modules.values()], NOT_STARTED)
+    blank.update(dict.fromkeys(types.values(), NOT_STARTED))
+    by_learner: dict[int, dict[str, Cell]] = {}
+    for (learner_id, module_id), found in records.modules.items():
+        if module_id in modules:
+            key, lessons, settings = modules[module_id]
+            cells = by_learner.setdefault(learner_id, {})
+            cells[key] = module_cell(found, lessons, settings, now)
+    for learner_id, type_id in {*records.outcomes, *records.booked}:
+        if type_id in types:
+            outcome = records.outcomes.get((learner_id, type_id))
+            booked = (learner_id, type_id) in records.booked
+            if outcome or booked:
+                cell = practical_cell(outcome, booked)
+                by_learner.setdefault(learner_id, {})[types[type_id]] = cell
     rows = []
     for learner in learners:
-        cells: dict[str, Cell] = {}
-        for module in loaded.modules:
-            found = records.modules.get((learner.id, module.id))
-            cells[f"module:{module.id}"] = (
-                NOT_STARTED
-                if found is None
-                else module_cell(
-                    found, loaded.lessons[module.id], module.current_version.quiz_settings, now
-                )
-            )
-        for practical in loaded.practical_types:
-            key = (learner.id, practical.id)
-            outcome, booked = records.outcomes.get(key), key in records.booked
-            cells[f"practical:{practical.id}"] = (
-                practical_cell(outcome, booked) if outcome or booked else NOT_STARTED
-            )
+        cells = dict(blank)
+        cells.update(by_learner.get(learner.id, ()))
         rows.append(Row(learner, cells))
     return rows
 
@@ -305,9 +316,13 @@ def build(actor: User, filters: Filters, now: datetime, *, paginate: bool = True
     return Matrix(filters, columns, rows, total or 0, cohort)
 
 
-def _export_rows(learners: list[User], scope: sa.Select, loaded: batch.Columns, now) -> list[Row]:
+def _export_rows(
+    learners: list[User], scope: sa.Select, loaded: batch.Columns, now
+) -> Iterator[Row]:
     """Rows of every learner to export, their module cells computed by the database
-    (``statuses``): status, best score and qualification end (no lock end)."""
+    (``statuses``): status, best score and qualification end (no lock end). The records
+    are read at once; the rows are made as they are asked for (a streamed export writes
+    them one by one, outside the request's context, without the database)."""
     found = statuses.module_statuses(scope, loaded, now, details=True)
     query = sa.select(
         found.c.user_id, found.c.module_id, found.c.status, found.c.best, found.c.valid_until
@@ -319,12 +334,14 @@ def _export_rows(learners: list[User], scope: sa.Select, loaded: batch.Columns, 
     outcomes, booked = batch.practical_records(scope)
     keys = [f"module:{m.id}" for m in loaded.modules]
     types = [(f"practical:{t.id}", t.id) for t in loaded.practical_types]
-    rows = []
+    return _made_rows(learners, modules, keys, types, outcomes, booked)
+
+
+def _made_rows(learners, modules, keys, types, outcomes, booked) -> Iterator[Row]:
     for learner in learners:
         known = modules.get(learner.id, {})
         cells = {key: known.get(key, NOT_STARTED) for key in keys}
         for key, type_id in types:
             outcome, live = outcomes.get((learner.id, type_id)), (learner.id, type_id) in booked
             cells[key] = practical_cell(outcome, live) if outcome or live else NOT_STARTED
-        rows.append(Row(learner, cells))
-    return rows
+        yield Row(learner, cells)

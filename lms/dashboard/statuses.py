@@ -26,8 +26,17 @@ from lms.quiz.models import Attempt
 A, E, L, M, Q, R = Attempt, Enrolment, Lesson, Module, Qualification, LessonRead
 
 
-def _in(column, learners: sa.Select, module_ids: list[str], module_column):
+def _in(column, learners: sa.Select, module_ids: list[str] | sa.Select, module_column):
     return sa.and_(column.in_(learners), module_column.in_(module_ids))
+
+
+def _wanted(loaded: Columns, module_ids: list[str] | None) -> list[str] | sa.Select:
+    """The modules to read records of: ``module_ids``, or every module with a loaded
+    version (``loaded.modules``) as a select rather than a list of a hundred ids, each
+    record's module compared with every one of them."""
+    if module_ids is not None:
+        return [m.id for m in loaded.modules if m.id in module_ids]
+    return sa.select(M.id).where(M.current_version_id.is_not(None))
 
 
 #: Statuses that need a quiz attempt or a qualification: lesson reads and enrolments
@@ -44,7 +53,7 @@ def _keys(*parts) -> sa.Subquery:
     return sa.union(*selects).subquery("keys")
 
 
-def _reads(learners: sa.Select, module_ids: list[str], settled: sa.Select) -> sa.CTE:
+def _reads(learners: sa.Select, module_ids, settled: sa.Select) -> sa.CTE:
     """Lessons of the current version read, per learner and module, for the pairs not
     ``settled`` (those whose status a qualification or an attempt decides already: most
     reads belong to them, and counting them would be wasted)."""
@@ -66,7 +75,7 @@ def _reads(learners: sa.Select, module_ids: list[str], settled: sa.Select) -> sa
     )
 
 
-def _attempts(learners: sa.Select, module_ids: list[str]) -> sa.CTE:
+def _attempts(learners: sa.Select, module_ids) -> sa.CTE:
     """Per learner and module: the last submission, the last pass, the failures since
     that pass (the current cycle of ``quiz.rules.attempt_window``), an open attempt."""
     submitted = A.state == "submitted"
@@ -109,7 +118,7 @@ def _attempts(learners: sa.Select, module_ids: list[str]) -> sa.CTE:
     )
 
 
-def _current(learners: sa.Select, module_ids: list[str]) -> sa.CTE:
+def _current(learners: sa.Select, module_ids) -> sa.CTE:
     """The current qualification's end, per learner and module (``qualifications``)."""
     corrected = sa.select(Q.corrects_id).where(Q.corrects_id.is_not(None))
     newest = (
@@ -120,13 +129,20 @@ def _current(learners: sa.Select, module_ids: list[str]) -> sa.CTE:
     return sa.select(Q.user_id, Q.module_id, Q.valid_until).where(Q.id.in_(newest)).cte("current")
 
 
-def _per_module(column, values: dict[str, object], type_=None):
-    """A value per module id, as a CASE over ``column`` (NULL for a module not listed);
-    None when no module has one."""
-    present = {key: value for key, value in values.items() if value is not None}
-    if not present:
-        return None
-    return sa.case({key: sa.literal(value, type_) for key, value in present.items()}, value=column)
+def _settings(values: dict[str, tuple]) -> sa.Subquery:
+    """A table of ``(module_id, total, maximum, cooldown_since)`` (lessons of the current
+    version, attempts allowed, start of a cooldown running now): one row per module,
+    joined to the pairs rather than looked up in a ``CASE`` of every module per pair."""
+    rows = [
+        sa.select(
+            sa.literal(module_id, sa.String).label("module_id"),
+            sa.literal(total, sa.Integer).label("total"),
+            sa.literal(maximum, sa.Integer).label("maximum"),
+            sa.literal(since, UTCDateTime()).label("cooldown_since"),
+        )
+        for module_id, (total, maximum, since) in values.items()
+    ]
+    return sa.union_all(*rows).subquery("settings")
 
 
 def module_statuses(
@@ -148,7 +164,7 @@ def module_statuses(
     qualification), as ``cells.Cell`` has them.
     """
     modules = [m for m in loaded.modules if module_ids is None or m.id in module_ids]
-    ids = [m.id for m in modules]
+    ids = _wanted(loaded, module_ids)
     attempts, current = _attempts(learners, ids), _current(learners, ids)
     last_failed = sa.and_(
         attempts.c.last_at.is_not(None),
@@ -170,16 +186,18 @@ def module_statuses(
             _in(E.user_id, learners, ids, E.module_id)
         )
         keys = _keys(enrolments, attempts, current, reads)
-    settings = {m.id: m.current_version.quiz_settings for m in modules}
-    total = _per_module(keys.c.module_id, {m: len(loaded.lessons[m]) for m in ids})
-    total = sa.literal(0) if total is None else total
-    maximum = _per_module(keys.c.module_id, {m: s.get("max_attempts") for m, s in settings.items()})
-    cooling = {
-        m: now - timedelta(minutes=s["cooldown_minutes"])
-        for m, s in settings.items()
-        if s.get("cooldown_minutes")
-    }
-    cooldown_since = _per_module(keys.c.module_id, cooling, UTCDateTime())
+    values = {}
+    for module in modules:
+        quiz = module.current_version.quiz_settings
+        minutes = quiz.get("cooldown_minutes")
+        since = now - timedelta(minutes=minutes) if minutes else None
+        values[module.id] = (len(loaded.lessons[module.id]), quiz.get("max_attempts"), since)
+    table = _settings(values) if values else None
+    total = sa.literal(0) if table is None else sa.func.coalesce(table.c.total, 0)
+    limited = any(maximum is not None for _total, maximum, _since in values.values())
+    cooling = any(since is not None for _total, _maximum, since in values.values())
+    maximum = table.c.maximum if limited else None
+    cooldown_since = table.c.cooldown_since if cooling else None
     #: A failed last attempt locks the module: no attempts left, or the cooldown runs.
     locked = []
     if maximum is not None:
@@ -220,6 +238,8 @@ def module_statuses(
     if reads is not None:
         query = query.outerjoin(reads, on(reads))
     query = query.outerjoin(attempts, on(attempts)).outerjoin(current, on(current))
+    if table is not None:
+        query = query.outerjoin(table, table.c.module_id == keys.c.module_id)
     return query.subquery("statuses")
 
 
@@ -230,7 +250,7 @@ def learners_with(learners: sa.Select, loaded: Columns, now: datetime, status: s
         raise ValueError("not_started: use fully_started")
     if status in ("passed", "expiring"):
         #: The first rule: a valid current qualification decides, nothing else counts.
-        current = _current(learners, [m.id for m in loaded.modules])
+        current = _current(learners, _wanted(loaded, None))
         soon = sa.literal(now + EXPIRY_WARNING, UTCDateTime())
         window = (
             current.c.valid_until <= soon if status == "expiring" else current.c.valid_until > soon
@@ -248,7 +268,7 @@ def fully_started(learners: sa.Select, loaded: Columns, now: datetime) -> set[in
     """Ids of the learners of ``learners`` with no module ``not_started`` (usually none:
     only a learner with a record in every module can be one, so only those are looked
     at closely)."""
-    modules, ids = len(loaded.modules), [m.id for m in loaded.modules]
+    modules, ids = len(loaded.modules), _wanted(loaded, None)
     keys = _keys(
         *(
             sa.select(model.user_id, model.module_id).where(

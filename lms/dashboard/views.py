@@ -38,7 +38,9 @@ bp.add_app_template_global(charts.svg, "chart_svg")
 bp.add_app_template_global(charts.fill, "chart_fill")
 
 
-def _csv_response(text: str, name: str) -> Response:
+def _csv_response(text, name: str) -> Response:
+    """A CSV download of ``text``: a string, or an iterator of pieces of it (streamed;
+    it must need neither the database nor the request)."""
     response = Response(text, mimetype="text/csv")
     response.charset = "utf-8"
     filename = f"{name}-{clock.now().date().isoformat()}.csv"

@@ -149,3 +149,23 @@ def test_csv_neutralises_formulas_in_names(as_role, make_user, world, loaded):
     make_user("learner", world["learner"].organisation, display_name="=HYPERLINK(1)")
     _header, *rows = read_csv(as_role("trainer").get("/dashboard/matrix.csv"))
     assert "'=HYPERLINK(1)" in [r[0] for r in rows]
+
+
+def test_every_status_has_its_symbol_in_the_stylesheet_and_cells_stay_lean(as_role, people):
+    """A cell carries its status in words; its symbol comes from the stylesheet (the one
+    of ``STATUS_SYMBOLS``, hidden from screen readers), not from markup repeated in
+    thousands of cells."""
+    from lms.dashboard.labels import STATUS_SYMBOLS
+
+    client = as_role("trainer")
+    stylesheet = client.get("/dashboard/dashboard-static/dashboard.css")
+    css = stylesheet.get_data(as_text=True)
+    stylesheet.close()
+    for code, symbol in STATUS_SYMBOLS.items():
+        assert f'.matrix td[data-status={code}]::before {{ content: "{symbol}" / ""; }}' in css
+    html = client.get("/dashboard/").get_data(as_text=True)
+    row = re.search(rf'<tr data-learner="{people["eve"].public_id}">(.*?)</tr>', html, re.S)
+    assert '<td data-column="module:alpha" data-status="not_started">Not started</td>' in (
+        row.group(1)
+    )
+    assert 'aria-hidden="true">○' not in row.group(1)
