@@ -16,7 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms import audit, xapi
-from lms.catalog.models import MODULE_STATUSES, Enrolment, Lesson, LessonRead, Module
+from lms.catalog.models import (
+    MODULE_STATUSES,
+    Enrolment,
+    Lesson,
+    LessonRead,
+    Module,
+    ModuleVersion,
+)
 from lms.cmi5 import tracking as cmi5
 from lms.db_types import utcnow
 from lms.extensions import db
@@ -76,13 +83,23 @@ class Prerequisite:
     met: bool
 
 
-def prerequisites_of(user, module: Module) -> list[Prerequisite]:
-    """Each theory prerequisite of the module's current version, and whether ``user`` meets it."""
+def prerequisites_of(user, module: Module, passed: set[str] | None = None) -> list[Prerequisite]:
+    """Each theory prerequisite of the module's current version, and whether ``user`` meets it.
+
+    ``passed``: the ids ``passed_module_ids(user)`` returns, when the caller has them.
+    """
     wanted = module.current_version.prerequisites
     if not wanted:
         return []
-    passed = passed_module_ids(user)
-    modules = {m.id: m for m in db.session.scalars(sa.select(Module).where(Module.id.in_(wanted)))}
+    passed = passed_module_ids(user) if passed is None else passed
+    modules = {
+        m.id: m
+        for m in db.session.scalars(
+            sa.select(Module)
+            .where(Module.id.in_(wanted))
+            .options(joinedload(Module.current_version))
+        )
+    }
     result = []
     for module_id in wanted:
         found = modules.get(module_id)
@@ -116,18 +133,19 @@ def is_launch_due(enrolment: Enrolment | None, now=None) -> bool:
     return (now or utcnow()) - enrolment.last_launched_at >= RELAUNCH_AFTER
 
 
-def open_module(user, module: Module) -> Enrolment | None:
+def open_module(user, module: Module, enrolment: Enrolment | None = None) -> Enrolment | None:
     """Record that ``user`` opened ``module``; return their enrolment (None for staff).
 
     The first opening creates the enrolment and writes ``launched`` and ``initialized``;
     so does an opening more than ``RELAUNCH_AFTER`` after the last launch. Reloads write
     nothing. Raises ``CatalogError`` when the module is retired and the learner was not
-    enrolled. The caller checks prerequisites first.
+    enrolled. The caller checks prerequisites first; ``enrolment`` is the learner's
+    enrolment when the caller has read it (None: read here).
     """
     if not records_learning(user):
         return None
     now = utcnow()
-    enrolment = enrolment_for(user, module.id)
+    enrolment = enrolment or enrolment_for(user, module.id)
     if enrolment is None:
         if module.is_retired:
             raise CatalogError(_l("This module is retired and takes no new learners."))
@@ -145,13 +163,14 @@ def open_module(user, module: Module) -> Enrolment | None:
     return enrolment
 
 
-def mark_read(user, module: Module, lesson: Lesson) -> bool:
+def mark_read(user, module: Module, lesson: Lesson, enrolment: Enrolment | None = None) -> bool:
     """Record that ``user`` read ``lesson`` (of the current version); True if new.
 
     Writes one ``experienced`` statement per learner, lesson and version; marking it
     again (a double click, a second tab) changes nothing. Staff previews record nothing.
+    ``enrolment``: the learner's enrolment when the caller has read it.
     """
-    enrolment = open_module(user, module)
+    enrolment = open_module(user, module, enrolment)
     if enrolment is None:
         return False
     version = module.current_version
@@ -187,7 +206,7 @@ def _complete_if_done(user, module: Module, enrolment: Enrolment, at) -> None:
 
     (When the lessons are read first, the quiz writes it on the passing submission.)
     """
-    lessons = {lesson.slug for lesson in module.current_version.lessons}
+    lessons = lesson_slugs([module.current_version])[module.current_version_id]
     if lessons <= read_slugs(user, module.id) and module.id in passed_module_ids(user):
         xapi.record(
             xapi.LearningEvent(
@@ -210,6 +229,33 @@ def read_slugs(user, module_id: str) -> set[str]:
             )
         )
     )
+
+
+#: (version id, module id, content hash) -> the slugs of its lessons. A version never
+#: changes once loaded; the module and hash guard against an id reused after a rollback.
+_LESSON_SLUGS: dict[tuple[int, str, str], frozenset[str]] = {}
+_LESSON_SLUGS_MAX = 4096
+
+
+def lesson_slugs(versions: list[ModuleVersion]) -> dict[int, frozenset[str]]:
+    """Version id -> the slugs of its lessons (one query for the versions not cached)."""
+    missing = [v.id for v in versions if _slugs_key(v) not in _LESSON_SLUGS]
+    if missing:
+        found: dict[int, set[str]] = {version_id: set() for version_id in missing}
+        for version_id, slug in db.session.execute(
+            sa.select(Lesson.version_id, Lesson.slug).where(Lesson.version_id.in_(missing))
+        ):
+            found[version_id].add(slug)
+        if len(_LESSON_SLUGS) + len(found) > _LESSON_SLUGS_MAX:
+            _LESSON_SLUGS.clear()
+        for version in versions:
+            if version.id in found:
+                _LESSON_SLUGS[_slugs_key(version)] = frozenset(found[version.id])
+    return {v.id: _LESSON_SLUGS[_slugs_key(v)] for v in versions}
+
+
+def _slugs_key(version: ModuleVersion) -> tuple[int, str, str]:
+    return version.id, version.module_id, version.content_hash
 
 
 def set_status(module: Module, status: str, *, by) -> None:

@@ -60,10 +60,16 @@ def index():
 def module(module_id: str):
     module = _module_or_404(module_id)
     enrolment = services.enrolment_for(current_user, module.id)
-    prerequisites = services.prerequisites_of(current_user, module)
+    passed = services.passed_module_ids(current_user)
+    prerequisites = services.prerequisites_of(current_user, module, passed)
     blocked = services.gate(current_user, module, enrolment, prerequisites)
-    if blocked is None and services.records_learning(current_user):
-        enrolment = services.open_module(current_user, module)
+    if (
+        blocked is None
+        and services.records_learning(current_user)
+        and services.is_launch_due(enrolment)
+    ):
+        # A reload writes nothing: no commit, which would expire what the page shows.
+        enrolment = services.open_module(current_user, module, enrolment)
         db.session.commit()
     return render_template(
         "catalog/module.html",
@@ -74,7 +80,7 @@ def module(module_id: str):
         prerequisites=prerequisites,
         blocked=blocked,
         enrolment=enrolment,
-        passed=module.id in services.passed_module_ids(current_user),
+        passed=module.id in passed,
         preview=not services.records_learning(current_user),
     )
 
@@ -99,7 +105,7 @@ def lesson(module_id: str, slug: str):
         return redirect(url_for("catalog.module", module_id=module.id))
     if services.records_learning(current_user) and services.is_launch_due(enrolment):
         # A reload writes nothing: no commit, which would expire what the page shows.
-        services.open_module(current_user, module)
+        services.open_module(current_user, module, enrolment)
         db.session.commit()
     outline = queries.lesson_outline(module.current_version_id)
     index = next(i for i, entry in enumerate(outline) if entry.slug == lesson.slug)
@@ -120,18 +126,20 @@ def lesson(module_id: str, slug: str):
 @bp.route("/modules/<module_id>/lessons/<slug>/read", methods=["POST"])
 @login_required
 def mark_read(module_id: str, slug: str):
-    module, lesson, _enrolment, blocked = _lesson_context(module_id, slug)
+    module, lesson, enrolment, blocked = _lesson_context(module_id, slug)
     if blocked or not services.records_learning(current_user):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.mark_read(current_user, module, lesson)
+    services.mark_read(current_user, module, lesson, enrolment)
+    # Read before the commit expires them (reading after would reload each row).
+    module_id, version_id, slug = module.id, module.current_version_id, lesson.slug
     db.session.commit()
     flash(_("Lesson marked as read."), "success")
     following = request.form.get("next_lesson", "")
-    if following and queries.find_lesson(module.current_version_id, following):
-        return redirect(url_for("catalog.lesson", module_id=module.id, slug=following))
-    return redirect(url_for("catalog.lesson", module_id=module.id, slug=lesson.slug))
+    if following and queries.find_lesson(version_id, following):
+        return redirect(url_for("catalog.lesson", module_id=module_id, slug=following))
+    return redirect(url_for("catalog.lesson", module_id=module_id, slug=slug))
 
 
 @bp.route("/modules/<module_id>/files/<content_hash>/<name>")

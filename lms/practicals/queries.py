@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
 
 from lms.auth.models import User
 from lms.extensions import db
@@ -45,10 +46,12 @@ def seat_counts(session_ids) -> dict[int, dict[str, int]]:
     return counts
 
 
-def _upcoming(query: sa.Select, now: datetime) -> list[PracticalSession]:
+def _upcoming(query: sa.Select, now: datetime, *options) -> list[PracticalSession]:
     return list(
         db.session.scalars(
-            query.where(PracticalSession.starts_at > now).order_by(PracticalSession.starts_at)
+            query.where(PracticalSession.starts_at > now)
+            .order_by(PracticalSession.starts_at)
+            .options(*options)
         )
     )
 
@@ -57,8 +60,11 @@ def learner_offers(user: User, now: datetime) -> list[TypeOffer]:
     """Each practical type the learner may take (their role and category allow it), with
     its upcoming bookable sessions and the learner's eligibility at each."""
     base = records.learner_records(user)
+    waivers = records.waived_keys_by_type(user.id)
     sessions = _upcoming(
-        policy.bookable_sessions(user).where(PracticalSession.status == "scheduled"), now
+        policy.bookable_sessions(user).where(PracticalSession.status == "scheduled"),
+        now,
+        joinedload(PracticalSession.trainer),
     )
     counts = seat_counts(s.id for s in sessions)
     mine = {
@@ -70,7 +76,7 @@ def learner_offers(user: User, now: datetime) -> list[TypeOffer]:
     offers = []
     for practical in db.session.scalars(sa.select(PracticalType).order_by(PracticalType.id)):
         rule = rules.rule_from_data(practical.prerequisites)
-        learner_records = records.for_type(base, user, practical.id)
+        learner_records = records.for_type(base, user, practical.id, waivers)
         if not rules.within_reach(rule, learner_records):
             continue
         of_type = [s for s in sessions if s.type_id == practical.id]
@@ -101,6 +107,7 @@ def my_bookings(user: User, now: datetime) -> list[Booking]:
             .where(Booking.learner_id == user.id, Booking.state != "cancelled")
             .where(PracticalSession.ends_at > now)
             .order_by(PracticalSession.starts_at)
+            .options(contains_eager(Booking.session).joinedload(PracticalSession.practical_type))
         )
     )
 

@@ -61,6 +61,17 @@ def waived_keys(user_id: int, type_id: str) -> frozenset[str]:
     )
 
 
+def waived_keys_by_type(user_id: int) -> dict[str, frozenset[str]]:
+    """Practical type id -> keys of its conditions waived for the learner (one query)."""
+    found: dict[str, set[str]] = {}
+    rows = db.session.execute(
+        sa.select(Waiver.type_id, Waiver.condition_key).where(Waiver.learner_id == user_id)
+    )
+    for type_id, key in rows:
+        found.setdefault(type_id, set()).add(key)
+    return {type_id: frozenset(keys) for type_id, keys in found.items()}
+
+
 def learner_records(user) -> LearnerRecords:
     """The learner's records, without waivers (see ``for_type``)."""
     return LearnerRecords(
@@ -71,6 +82,14 @@ def learner_records(user) -> LearnerRecords:
     )
 
 
-def for_type(records: LearnerRecords, user, type_id: str) -> LearnerRecords:
-    """``records`` with the waivers the learner holds for ``type_id``."""
+def for_type(
+    records: LearnerRecords,
+    user,
+    type_id: str,
+    waivers: dict[str, frozenset[str]] | None = None,
+) -> LearnerRecords:
+    """``records`` with the waivers the learner holds for ``type_id`` (read from
+    ``waivers``, as ``waived_keys_by_type`` returns them, when given)."""
+    if waivers is not None:
+        return replace(records, waived=waivers.get(type_id, frozenset()))
     return replace(records, waived=waived_keys(user.id, type_id))

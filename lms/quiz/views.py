@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from lms.catalog import services as catalog
 from lms.extensions import db
-from lms.progress.services import module_progress
+from lms.progress.services import learning_records, module_progress
 from lms.quiz import clock, review, services
 from lms.quiz.draw import shown_question
 from lms.quiz.services import QuizError
@@ -95,8 +95,11 @@ def refusal_message(error: QuizError) -> str:
 def overview(module_id: str):
     module = _module_or_404(module_id)
     if catalog.records_learning(current_user):
-        committed(lambda: services.finalise_overdue(current_user, module_id=module.id))
-        progress = module_progress(current_user, module)
+        records = learning_records(current_user.id, [module.id])
+        if records.has_overdue(clock.now()):
+            committed(lambda: services.finalise_overdue(current_user, module_id=module.id))
+            records = None
+        progress = module_progress(current_user, module, records=records)
     else:
         progress = None
     return render_template(
