@@ -238,7 +238,7 @@ def _read_questions(path: Path, manifest: Manifest, problems: list[Problem]) -> 
         problems.append(Problem(QUIZ, error.line, "-", f"invalid YAML: {error.message}"))
         return []
     checker = FileChecker(QUIZ, document)
-    source_ids = {source["id"] for source in manifest.sources}
+    source_ids = {source["id"] for source in manifest.sources if isinstance(source["id"], str)}
     questions = check_question_bank(document.value, checker, source_ids)
     wanted = (manifest.quiz or {}).get("questions_per_attempt")
     if not checker.problems and isinstance(wanted, int) and wanted > len(questions):

@@ -63,7 +63,8 @@ def check_question_bank(value: Any, checker: FileChecker, source_ids: set[str]) 
 def check_question(item: Any, path: Path, checker: FileChecker, source_ids: set[str]):
     """Check one question; return it normalised, or None when it has a problem."""
     kind = item.get("type") if isinstance(item, dict) else None
-    required, optional = TYPE_FIELDS.get(kind, ((), ()))
+    fields = TYPE_FIELDS.get(kind) if isinstance(kind, str) else None
+    required, optional = fields or ((), ())
     data = checker.mapping(item, path, required=COMMON_REQUIRED + required, optional=optional)
     if data is None:
         return None
@@ -80,7 +81,7 @@ def check_question(item: Any, path: Path, checker: FileChecker, source_ids: set[
         ),
         "source": _source(data.get("source"), (*path, "source"), checker, source_ids),
     }
-    if kind in TYPE_FIELDS and all(key in data for key in required):
+    if fields is not None and all(key in data for key in required):
         question.update(_CHECKS[kind](data, path, checker))
     return question if len(checker.problems) == before else None
 
@@ -90,7 +91,7 @@ def _source(value: Any, path: Path, checker: FileChecker, source_ids: set[str]):
     if data is None:
         return None
     ref = data.get("ref")
-    if ref not in source_ids:
+    if not _is_one_of(ref, source_ids):
         checker.add((*path, "ref"), f"{ref!r} is not the id of a source in module.yaml")
     where = data.get("where")
     if where is not None:
@@ -113,7 +114,7 @@ def _entries(value: Any, path: Path, checker: FileChecker, what: str, min_items:
 
 def _choice(data: dict, path: Path, checker: FileChecker) -> dict:
     options, ids = _entries(data["options"], (*path, "options"), checker, "option")
-    if data["answer"] not in ids:
+    if not _is_one_of(data["answer"], ids):
         checker.add((*path, "answer"), f"{data['answer']!r} is not one of the option ids")
     return {"options": options, "answer": data["answer"]}
 
@@ -122,7 +123,7 @@ def _multiple(data: dict, path: Path, checker: FileChecker) -> dict:
     options, ids = _entries(data["options"], (*path, "options"), checker, "option")
     answer = checker.sequence(data["answer"], (*path, "answer"), min_items=1)
     for index, option_id in enumerate(answer):
-        if option_id not in ids:
+        if not _is_one_of(option_id, ids):
             checker.add((*path, "answer", index), f"{option_id!r} is not one of the option ids")
     if len(set(map(str, answer))) != len(answer):
         checker.add((*path, "answer"), "an option is listed twice")
@@ -158,7 +159,7 @@ def _matching(data: dict, path: Path, checker: FileChecker) -> dict:
     targets, target_ids = _entries(data["targets"], (*path, "targets"), checker, "target")
     answer = checker.mapping(data["answer"], (*path, "answer"), required=sorted(source_ids))
     for source_id, target_id in (answer or {}).items():
-        if target_id not in target_ids:
+        if not _is_one_of(target_id, target_ids):
             message = f"{target_id!r} is not one of the target ids"
             checker.add((*path, "answer", source_id), message)
     return {
@@ -181,6 +182,11 @@ def _short_text(data: dict, path: Path, checker: FileChecker) -> dict:
         "accepted": texts,
         "accent_sensitive": _flag(data, "accent_sensitive", path, checker),
     }
+
+
+def _is_one_of(value: Any, ids: set[str]) -> bool:
+    """Whether ``value`` is one of the ``ids``; a list or mapping (unhashable) never is."""
+    return isinstance(value, str) and value in ids
 
 
 def _flag(data: dict, key: str, path: Path, checker: FileChecker) -> bool:

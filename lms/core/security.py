@@ -1,4 +1,4 @@
-"""Security headers on every response.
+"""Security headers on every response, and requests refused before any view sees them.
 
 Pages may not be framed, except by the origins a feature lists in ``g.frame_ancestors``
 for one response (LTI: the registered platform a person was launched from).
@@ -6,7 +6,8 @@ for one response (LTI: the registered platform a person was launched from).
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request
+from flask_babel import gettext as _
 
 BASE_CSP = {
     "default-src": "'self'",
@@ -47,5 +48,19 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """400 for a NUL character in the address, the query or a form: no text here holds
+    one, and PostgreSQL refuses it in every string (the JSON API checks its own input)."""
+    if request.path.startswith("/api/"):
+        return
+    texts = [request.path]
+    for data in (request.args, request.form):
+        for key, values in data.lists():
+            texts += [key, *values]
+    if any("\x00" in text for text in texts):
+        abort(400, _("The request contains a NUL character, which this service does not accept."))
+
+
 def register(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
