@@ -511,3 +511,35 @@ def write_block(name: str, text: str) -> None:
 def spread(runs: list[Run]) -> str:
     rates = [run.rate for run in runs]
     return f"{min(rates):,.0f}–{max(rates):,.0f} (sd {statistics.pstdev(rates):,.0f})"
+
+
+def open_attempt_rows(version, registrations: dict, user_ids, now, seed: int) -> list[dict]:
+    """Rows of a first, open attempt of ``version``'s quiz for each of ``user_ids`` (as
+    the quiz would start them, questions drawn with a seeded generator): for INSERT."""
+    import random
+
+    from lms.quiz import rules
+    from lms.quiz.draw import draw_questions
+
+    settings = version.quiz_settings
+    draws = random.Random(seed)
+    return [
+        {
+            "user_id": user_id,
+            "module_id": version.module_id,
+            "version_id": version.id,
+            "registration": registrations[user_id],
+            "number": 1,
+            "started_at": now,
+            "deadline": rules.deadline_for(settings, now),
+            "state": "open",
+            "draw": draw_questions(
+                version.questions,
+                settings["questions_per_attempt"],
+                seed=draws.getrandbits(64),
+                balance_topics=settings.get("balance_topics", False),
+                shuffle_options=settings.get("shuffle_options", True),
+            ),
+        }
+        for user_id in user_ids
+    ]

@@ -18,7 +18,6 @@ Goal (issue 5): submissions at least 0.5 of the baseline's throughput.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -39,15 +38,12 @@ def seed_attempts(app, world: common.World) -> list[tuple[str, str, str, str]]:
     from lms.catalog.models import Enrolment, LessonRead
     from lms.db_types import utcnow
     from lms.extensions import db
-    from lms.quiz import rules
-    from lms.quiz.draw import draw_questions
     from lms.quiz.models import Attempt
     from tests.quiz.helpers import attempt_form
 
     with app.app_context():
         module = catalog.find_module(world.module_id)
         version = module.current_version
-        settings = version.quiz_settings
         now = utcnow()
         db.session.execute(
             sa.insert(LessonRead),
@@ -70,27 +66,7 @@ def seed_attempts(app, world: common.World) -> list[tuple[str, str, str, str]]:
                 )
             ).all()
         )
-        draws = random.Random(5)
-        rows = [
-            {
-                "user_id": user_id,
-                "module_id": module.id,
-                "version_id": version.id,
-                "registration": registrations[user_id],
-                "number": 1,
-                "started_at": now,
-                "deadline": rules.deadline_for(settings, now),
-                "state": "open",
-                "draw": draw_questions(
-                    version.questions,
-                    settings["questions_per_attempt"],
-                    seed=draws.getrandbits(64),
-                    balance_topics=settings.get("balance_topics", False),
-                    shuffle_options=settings.get("shuffle_options", True),
-                ),
-            }
-            for user_id in world.learner_ids
-        ]
+        rows = common.open_attempt_rows(version, registrations, world.learner_ids, now, seed=5)
         db.session.execute(sa.insert(Attempt), rows)
         db.session.commit()
         bank = {question["id"]: question for question in version.questions}

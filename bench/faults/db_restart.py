@@ -124,7 +124,6 @@ def seed(learners: int, lrs_url: str) -> tuple[list[Learner], str]:
     Every lesson but the first is already read (bulk rows): the clients read the first.
     Returns the learners and the first lesson's slug.
     """
-    import random
 
     import sqlalchemy as sa
 
@@ -134,8 +133,6 @@ def seed(learners: int, lrs_url: str) -> tuple[list[Learner], str]:
     from lms.catalog.models import LessonRead
     from lms.db_types import utcnow
     from lms.extensions import db
-    from lms.quiz import rules
-    from lms.quiz.draw import draw_questions
     from lms.quiz.models import Attempt
     from lms.xapi import services as xapi
     from tests.quiz.helpers import attempt_form
@@ -169,7 +166,6 @@ def seed(learners: int, lrs_url: str) -> tuple[list[Learner], str]:
         )
         module = catalog.find_module(MODULE)
         version = module.current_version
-        settings = version.quiz_settings
         users = list(db.session.scalars(sa.select(User).order_by(User.id)))
         enrolments = {user.id: catalog.open_module(user, module) for user in users}
         now = utcnow()
@@ -187,29 +183,10 @@ def seed(learners: int, lrs_url: str) -> tuple[list[Learner], str]:
                 for lesson in version.lessons[1:]
             ],
         )
-        draws = random.Random(8)
+        registrations = {user.id: enrolments[user.id].registration for user in users}
         db.session.execute(
             sa.insert(Attempt),
-            [
-                {
-                    "user_id": user.id,
-                    "module_id": module.id,
-                    "version_id": version.id,
-                    "registration": enrolments[user.id].registration,
-                    "number": 1,
-                    "started_at": now,
-                    "deadline": rules.deadline_for(settings, now),
-                    "state": "open",
-                    "draw": draw_questions(
-                        version.questions,
-                        settings["questions_per_attempt"],
-                        seed=draws.getrandbits(64),
-                        balance_topics=settings.get("balance_topics", False),
-                        shuffle_options=settings.get("shuffle_options", True),
-                    ),
-                }
-                for user in users
-            ],
+            common.open_attempt_rows(version, registrations, [u.id for u in users], now, seed=8),
         )
         db.session.commit()
         bank = {question["id"]: question for question in version.questions}
