@@ -211,9 +211,8 @@ def get_learner(learner_id: str):
 def learner_progress(learner_id: str):
     learner = _learner_or_404(learner_id)
     now = clock.now()
-    rows = progress.my_training(learner, now)
+    rows = progress.settled_training(learner, now)
     current = qualifications.current_qualifications(learner)
-    db.session.commit()  # attempts past their deadline were finalised
     return jsonify(rep.progress(learner, rows, current, now))
 
 

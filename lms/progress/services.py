@@ -235,3 +235,13 @@ def my_training(
             )
         )
     return result
+
+
+def settled_training(user, now: datetime | None = None) -> list[ModuleProgress]:
+    """``my_training`` for a page or an answer: the learner's overdue attempts are
+    finalised and committed first, then the rows are read (read after the commit, so
+    rendering them does not reload every expired row one query at a time)."""
+    now = now or clock.now()
+    quiz.finalise_overdue(user, now)
+    db.session.commit()
+    return my_training(user, now, finalise=False)

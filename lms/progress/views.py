@@ -19,7 +19,6 @@ from lms.progress import qualifications, services
 from lms.progress.forms import CorrectionForm
 from lms.progress.qualifications import QualificationError
 from lms.quiz import clock
-from lms.quiz import services as quiz
 
 bp = Blueprint(
     "progress",
@@ -33,17 +32,8 @@ bp = Blueprint(
 @bp.route("/my-training")
 @login_required
 def my_training():
-    rows = _training_rows(current_user)
+    rows = services.settled_training(current_user)
     return render_template("progress/my_training.html", rows=rows, now=clock.now())
-
-
-def _training_rows(learner: User) -> list[services.ModuleProgress]:
-    """Finalise the learner's overdue attempts and commit, then read the rows (read after
-    the commit, so the page does not reload every expired row one query at a time)."""
-    now = clock.now()
-    quiz.finalise_overdue(learner, now)
-    db.session.commit()
-    return services.my_training(learner, now, finalise=False)
 
 
 def _qualification_or_404(code: str, *, for_owner_or_staff: bool = True):
@@ -99,7 +89,7 @@ def _learner_or_404(public_id: str) -> User:
 @role_required("trainer", "admin")
 def learner_training(public_id: str):
     learner = _learner_or_404(public_id)
-    rows = _training_rows(learner)
+    rows = services.settled_training(learner)
     return render_template("progress/learner.html", learner=learner, rows=rows, now=clock.now())
 
 
