@@ -287,84 +287,47 @@ def test_the_platform_page_costs_the_same_queries_for_3_or_30_scores(
     assert counts[0] == counts[1]
 
 
+def _add_platform(runner, organisation, name, issuer, client_id, deployments, urls):
+    """``lms lti platform add`` with the login, token and key-set addresses ``urls``."""
+    args = ["lms", "lti", "platform", "add", "--organisation", organisation, "--name", name]
+    args += ["--issuer", issuer, "--client-id", client_id]
+    for deployment in deployments:
+        args += ["--deployment", deployment]
+    for option, url in zip(("--login-url", "--token-url", "--keyset-url"), urls, strict=True):
+        args += [option, url]
+    return runner.invoke(args=args)
+
+
 def test_cli_adds_and_lists_platforms(app, db, two_organisations):
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=[
-            "lms",
-            "lti",
-            "platform",
-            "add",
-            "--organisation",
-            "acme-pharma",
-            "--name",
-            "Canvas",
-            "--issuer",
-            "https://canvas.example.org",
-            "--client-id",
-            "10000000000001",
-            "--deployment",
-            "d1",
-            "--deployment",
-            "d2",
-            "--login-url",
-            "https://sso.canvas.example.org/api/lti/authorize_redirect",
-            "--token-url",
-            "https://sso.canvas.example.org/login/oauth2/token",
-            "--keyset-url",
-            "https://sso.canvas.example.org/api/lti/security/jwks",
-        ]
+    canvas = "https://sso.canvas.example.org"
+    result = _add_platform(
+        runner,
+        "acme-pharma",
+        "Canvas",
+        "https://canvas.example.org",
+        "10000000000001",
+        ["d1", "d2"],
+        [
+            f"{canvas}/api/lti/authorize_redirect",
+            f"{canvas}/login/oauth2/token",
+            f"{canvas}/api/lti/security/jwks",
+        ],
     )
     assert result.exit_code == 0, result.output
     listed = runner.invoke(args=["lms", "lti", "platform", "list"])
     assert "Canvas" in listed.output and "d1,d2" in listed.output and "enabled" in listed.output
-    again = runner.invoke(
-        args=[
-            "lms",
-            "lti",
-            "platform",
-            "add",
-            "--organisation",
-            "acme-pharma",
-            "--name",
-            "Canvas",
-            "--issuer",
-            "https://canvas.example.org",
-            "--client-id",
-            "10000000000001",
-            "--deployment",
-            "d1",
-            "--login-url",
-            "https://a.example.org",
-            "--token-url",
-            "https://a.example.org",
-            "--keyset-url",
-            "https://a.example.org",
-        ]
+    again = _add_platform(
+        runner,
+        "acme-pharma",
+        "Canvas",
+        "https://canvas.example.org",
+        "10000000000001",
+        ["d1"],
+        ["https://a.example.org"] * 3,
     )
     assert again.exit_code != 0 and "already registered" in again.output
-    unknown = runner.invoke(
-        args=[
-            "lms",
-            "lti",
-            "platform",
-            "add",
-            "--organisation",
-            "nowhere",
-            "--name",
-            "x",
-            "--issuer",
-            "https://x.example.org",
-            "--client-id",
-            "x",
-            "--deployment",
-            "1",
-            "--login-url",
-            "https://x.example.org",
-            "--token-url",
-            "https://x.example.org",
-            "--keyset-url",
-            "https://x.example.org",
-        ]
+    unknown = _add_platform(
+        runner, "nowhere", "x", "https://x.example.org", "x", ["1"], ["https://x.example.org"] * 3
     )
     assert unknown.exit_code != 0 and "No organisation" in unknown.output
