@@ -38,52 +38,60 @@ def record_attempt(attempt, grades: list[tuple[dict, Any, Grade]], now: datetime
     """Write the attempt's statements, and on a pass its qualification (see module doc)."""
     learner, module = attempt.user, attempt.module
     parent = catalog.module_activity(module)
+    events = []
     for question, response, grade in grades:
-        _event(
-            attempt,
-            "question.answered",
-            question_activity(module.id, question),
-            parent,
-            xapi.Result(
-                score_raw=grade.score,
-                score_min=0.0,
-                score_max=grade.max,
-                success=grade.correct,
-                response=responses.xapi_response(question, response),
-            ),
+        events.append(
+            _event(
+                attempt,
+                "question.answered",
+                question_activity(module.id, question),
+                parent,
+                xapi.Result(
+                    score_raw=grade.score,
+                    score_min=0.0,
+                    score_max=grade.max,
+                    success=grade.correct,
+                    response=responses.xapi_response(question, response),
+                ),
+            )
         )
     duration = (attempt.submitted_at - attempt.started_at).total_seconds()
-    _event(
-        attempt,
-        "attempt.passed" if attempt.passed else "attempt.failed",
-        assessment_activity(module.id, attempt.version.title),
-        parent,
-        xapi.Result(
-            score_raw=attempt.score_raw,
-            score_min=0.0,
-            score_max=attempt.score_max,
-            success=bool(attempt.passed),
-            completion=True,
-            duration_seconds=max(0.0, duration),
-            extensions={"attempt-number": attempt.number},
-        ),
-    )
-    if not attempt.passed:
-        return
-    qualifications.issue_for_pass(attempt, attempt.version.validity_months, now)
-    lessons = {lesson.slug for lesson in attempt.version.lessons}
-    if lessons <= catalog.read_slugs(learner, module.id):
+    events.append(
         _event(
             attempt,
-            "module.completed",
+            "attempt.passed" if attempt.passed else "attempt.failed",
+            assessment_activity(module.id, attempt.version.title),
             parent,
-            None,
-            xapi.Result(success=True, completion=True),
+            xapi.Result(
+                score_raw=attempt.score_raw,
+                score_min=0.0,
+                score_max=attempt.score_max,
+                success=bool(attempt.passed),
+                completion=True,
+                duration_seconds=max(0.0, duration),
+                extensions={"attempt-number": attempt.number},
+            ),
         )
+    )
+    if attempt.passed:
+        qualifications.issue_for_pass(attempt, attempt.version.validity_months, now)
+        lessons = {lesson.slug for lesson in attempt.version.lessons}
+        if lessons <= catalog.read_slugs(learner, module.id):
+            events.append(
+                _event(
+                    attempt,
+                    "module.completed",
+                    parent,
+                    None,
+                    xapi.Result(success=True, completion=True),
+                )
+            )
+    # One write for all of them (statements, then deliveries), in this order.
+    xapi.record_many(events)
 
 
-def _event(attempt, kind: str, activity, parent, result) -> None:
-    event = xapi.LearningEvent(
+def _event(attempt, kind: str, activity, parent, result) -> xapi.LearningEvent:
+    return xapi.LearningEvent(
         kind=kind,
         learner=attempt.user,
         activity=activity,
@@ -92,4 +100,3 @@ def _event(attempt, kind: str, activity, parent, result) -> None:
         parent=parent,
         result=result,
     )
-    xapi.record(event)
