@@ -72,7 +72,9 @@ class ModuleVersion(db.Model):
     #: ``quiz`` of ``module.yaml`` with defaults filled in (see ``manifest.QUIZ_DEFAULTS``).
     quiz_settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     #: The question bank, normalised (see ``lms.catalog.questions``); includes answer keys.
-    questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    #: Deferred: read (one query) only where the quiz needs it, not whenever a version
+    #: is loaded for the catalogue, a lesson or a dashboard (130 banks on the catalogue).
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, deferred=True)
     #: ``[{"id", "title", "url"}]`` cited by lessons and questions.
     sources: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
