@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,24 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
+        _forget_pool_after_fork(db.engine)
+
+
+def _forget_pool_after_fork(engine: sa.Engine) -> None:
+    """A forked child (gunicorn's preloaded workers) opens its own connections.
+
+    Connections pooled before the fork belong to the parent; the child drops its copies
+    without closing them (closing would end the parent's sessions too). A weak
+    reference, so the hook does not keep an engine alive that the parent let go.
+    """
+    reference = weakref.ref(engine)
+
+    def after_fork() -> None:
+        engine = reference()
+        if engine is not None:
+            engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=after_fork)
 
 
 def _migrations_path() -> str:
@@ -85,7 +105,6 @@ def _register_features(app: Flask) -> None:
     from lms.audit.views import bp as audit_bp
     from lms.auth import labels
     from lms.auth.admin_views import bp as people_bp
-    from lms.auth.forms import LanguageForm
     from lms.auth.loader import load_user
     from lms.auth.views import bp as auth_bp
     from lms.catalog import admin_views as catalog_admin_views
@@ -136,6 +155,5 @@ def _register_features(app: Flask) -> None:
 
         return {
             "labels": labels,
-            "language_form": LanguageForm(formdata=None, language=str(get_locale() or "en")),
             "current_language": str(get_locale() or "en"),
         }
