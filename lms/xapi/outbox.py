@@ -22,8 +22,9 @@ Statements are built once here and reused (they run for every batch).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -184,6 +185,9 @@ class Claim:
     hi: int = 0
     #: PostgreSQL: the open transaction whose row locks hold the claim (no token).
     connection: sa.Connection | None = None
+    #: ``time.monotonic()`` when the claim last showed it was alive (taken or renewed):
+    #: the server's idle limit (row locks) or the lease counts from about then.
+    touched: float = field(default_factory=time.monotonic)
 
     @property
     def held(self) -> dict:
@@ -272,6 +276,7 @@ def claim(
     """
     if locks is not None:
         return _lock_claim(target, size, locks)
+    started = time.monotonic()
     now = utcnow()
     token = str(uuid.uuid4())
     _relaxed_commit()
@@ -287,7 +292,9 @@ def claim(
     db.session.commit()
     if not items:
         return None
-    return Claim(token, target, items, items[0].delivery_id, items[-1].delivery_id)
+    claimed = Claim(token, target, items, items[0].delivery_id, items[-1].delivery_id)
+    claimed.touched = started
+    return claimed
 
 
 def _lock_claim(target: Target, size: int, locks: RowLocks) -> Claim | None:
@@ -324,11 +331,15 @@ def _finish(taken: Claim) -> None:
 def renew(taken: Claim, lease_seconds: float) -> None:
     """Extend the lease of the deliveries still held by ``taken``.
 
-    A claim held by row locks only shows the server it is alive (its idle limit).
+    A claim held by row locks only shows the server it is alive (its idle limit); this
+    raises when the server has ended its transaction (the rows are no longer ours).
     """
+    started = time.monotonic()
     if taken.connection is not None:
         taken.connection.exec_driver_sql("SELECT 1")
+        taken.touched = started
         return
+    taken.touched = started
     until = utcnow() + timedelta(seconds=lease_seconds)
     _execute(RENEW, {**taken.held, "lease_to": until})
     db.session.commit()

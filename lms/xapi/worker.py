@@ -179,13 +179,13 @@ class Worker:
                 log.exception("xAPI worker %s: could not give back a claim", self.name)
 
     def _send(self, taken: outbox.Claim, batch_size: int) -> BatchOutcome:
-        renew_after = time.monotonic() + self.lease / 2
-
         def before_request() -> None:
-            nonlocal renew_after
-            if time.monotonic() > renew_after:
-                renew_after = time.monotonic() + self.lease / 2
-                self._on_db(outbox.renew, taken, self.lease)
+            # A claim taken ahead waited while the previous group was sent: it may be
+            # close to its idle limit (row locks) or lease before its first request.
+            # Renew it and wait for the answer before sending: a claim the server has
+            # ended raises here, and what another worker may now take is not sent twice.
+            if time.monotonic() - taken.touched > self.lease / 2:
+                self._on_db(outbox.renew, taken, self.lease).result()
 
         return delivery.send_batch(
             self.client, taken.target, taken.items, batch_size, before_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from lms import xapi
@@ -230,3 +231,33 @@ def test_each_statement_goes_to_every_enabled_endpoint_of_its_organisation_and_t
         assert states() == {"delivered": 2}
         assert lrs.lrs.receipts[statement.uuid] == 2
         assert off.id not in {d.endpoint_id for d in statement.deliveries}
+
+
+@pytest.mark.postgres_only
+def test_a_claim_taken_ahead_that_the_server_ended_is_not_sent(live, lrs, backend):
+    """The next group is claimed while one is on the wire. When the sending outlasts the
+    waiting claim's idle limit, the server ends that claim's transaction and its rows are
+    anyone's again: the worker must find out before sending them, not after."""
+    if backend != "postgresql":
+        pytest.skip("row locks are PostgreSQL's claims")
+    # Idle limit 0.5 + 0.5 + 1 = 2 s; a group of 4 batches takes 4 x 0.7 = 2.8 s.
+    app = live(
+        XAPI_LEASE_SECONDS=0.5,
+        XAPI_CONNECT_TIMEOUT=0.5,
+        XAPI_READ_TIMEOUT=1.0,
+        XAPI_BATCHES_PER_CLAIM=4,
+    ).app
+    with app.app_context():
+        world = make_world(lrs.url, batch_size=10)
+        ids = seed_statements(world, 80)
+        db.session.remove()
+    lrs.lrs.delay = 0.7
+    rounds = 0
+    with app.app_context():
+        while states(world.endpoint_id).get("delivered", 0) < 80 and rounds < 6:
+            drain(app)
+            rounds += 1
+        assert states(world.endpoint_id) == {"delivered": 80}
+    assert set(lrs.lrs.statements) == set(ids)
+    assert lrs.lrs.repeated() == set()
+    assert rounds > 1, "the group claimed ahead was lost and claimed again"
