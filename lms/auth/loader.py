@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from lms.auth.models import User
 from lms.extensions import db
@@ -17,7 +18,10 @@ def load_user(session_id: str) -> User | None:
     public_id, _, version = session_id.partition(".")
     if not version.isdigit():
         return None
-    user = db.session.scalar(sa.select(User).where(User.public_id == public_id))
+    # With the organisation: permissions (centre admin?) and statements (actor) read it.
+    user = db.session.scalar(
+        sa.select(User).options(joinedload(User.organisation)).where(User.public_id == public_id)
+    )
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
