@@ -1,18 +1,17 @@
-"""The xAPI statements of a submitted attempt, and what a pass leaves behind.
+"""The xAPI statements of a submitted attempt.
 
 Called by ``services.submit_attempt`` inside the submitting transaction: one
-``answered`` per drawn question, then ``passed`` or ``failed`` for the attempt; on a
-pass the qualification, and ``completed`` for the module when its lessons are read.
+``answered`` per drawn question, then ``passed`` or ``failed`` for the attempt, and on
+a pass ``completed`` for the module when its lessons are read. (The qualification a
+pass leaves behind is issued by the service, last.)
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from lms import xapi
 from lms.catalog import services as catalog
-from lms.progress import qualifications
 from lms.quiz import responses
 from lms.quiz.grading import Grade
 
@@ -34,8 +33,8 @@ def question_activity(module_id: str, question: dict[str, Any]) -> xapi.Activity
     )
 
 
-def record_attempt(attempt, grades: list[tuple[dict, Any, Grade]], now: datetime) -> None:
-    """Write the attempt's statements, and on a pass its qualification (see module doc)."""
+def record_attempt(attempt, grades: list[tuple[dict, Any, Grade]]) -> None:
+    """Write the attempt's statements (see module doc)."""
     learner, module = attempt.user, attempt.module
     parent = catalog.module_activity(module)
     events = []
@@ -74,7 +73,6 @@ def record_attempt(attempt, grades: list[tuple[dict, Any, Grade]], now: datetime
         )
     )
     if attempt.passed:
-        qualifications.issue_for_pass(attempt, attempt.version.validity_months, now)
         lessons = {lesson.slug for lesson in attempt.version.lessons}
         if lessons <= catalog.read_slugs(learner, module.id):
             events.append(

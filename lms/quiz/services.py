@@ -19,6 +19,7 @@ from lms.catalog.models import Module
 from lms.cmi5 import tracking as cmi5
 from lms.extensions import db
 from lms.lti import grades as lti_grades
+from lms.progress import qualifications
 from lms.quiz import clock, grading, recording, responses, rules
 from lms.quiz.draw import draw_questions
 from lms.quiz.models import Attempt, AttemptAnswer
@@ -262,9 +263,14 @@ def _grade(attempt: Attempt, now: datetime) -> None:
     settings = attempt.version.quiz_settings
     attempt.passed = rules.has_passed(settings, attempt.score_raw, attempt.score_max)
     db.session.flush()
-    recording.record_attempt(attempt, grades, now)
+    recording.record_attempt(attempt, grades)
     lti_grades.attempt_graded(attempt)
     cmi5.quiz_graded(attempt, now)
+    if attempt.passed:
+        # Last: the qualification's audit record takes the audit chain's lock, which is
+        # held until the commit, so passing submissions of all learners queue there;
+        # everything else (statements above all) is done before.
+        qualifications.issue_for_pass(attempt, attempt.version.validity_months, now)
 
 
 def finalise_overdue(user, now: datetime | None = None, module_id: str | None = None) -> int:
