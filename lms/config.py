@@ -94,6 +94,11 @@ class Defaults:
     XAPI_ALERT_PENDING_AGE = 15 * 60
     #: Seconds between two alert e-mails about the same endpoint.
     XAPI_ALERT_EMAIL_INTERVAL = 24 * 3600
+    #: Seconds to connect to an LTI platform (keys, tokens, grades) and to read its answer.
+    LTI_HTTP_TIMEOUT = 15.0
+    #: Seconds to connect to a cmi5 LMS (fetch URL, its LRS) and to read its answer.
+    CMI5_CONNECT_TIMEOUT = 5.0
+    CMI5_READ_TIMEOUT = 10.0
     #: Outgoing e-mail (SMTP); empty MAIL_SERVER means no e-mail is sent.
     MAIL_SERVER = ""
     MAIL_PORT = 25
@@ -204,9 +209,16 @@ def validate(config: dict[str, Any]) -> None:
         "XAPI_CONNECT_TIMEOUT",
         "XAPI_READ_TIMEOUT",
         "XAPI_LEASE_SECONDS",
+        "LTI_HTTP_TIMEOUT",
+        "CMI5_CONNECT_TIMEOUT",
+        "CMI5_READ_TIMEOUT",
         "MAIL_TIMEOUT",
         "RESET_LINK_SECONDS",
         "RESET_LINK_ADMIN_SECONDS",
     ):
-        if not float(config.get(key) or 0) > 0:
+        try:
+            seconds = float(config.get(key) or 0)
+        except (TypeError, ValueError):
+            seconds = 0
+        if not seconds > 0:
             raise ConfigError(f"LMS_{key} must be a positive number of seconds.")

@@ -19,8 +19,6 @@ from lms.xapi.delivery import Answer, parse_retry_after
 XAPI_VERSION = "1.0.3"
 #: Bytes of an answer read at most (a launch document or a fetch answer is small).
 ANSWER_LIMIT_BYTES = 256 * 1024
-#: Default time-outs in seconds; ``CMI5_CONNECT_TIMEOUT`` / ``CMI5_READ_TIMEOUT`` override.
-CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 10.0
 
 
 class LmsError(Exception):
@@ -56,8 +54,8 @@ class LmsClient:
     @classmethod
     def from_config(cls, config) -> LmsClient:
         return cls(
-            connect_timeout=float(config.get("CMI5_CONNECT_TIMEOUT") or CONNECT_TIMEOUT),
-            read_timeout=float(config.get("CMI5_READ_TIMEOUT") or READ_TIMEOUT),
+            connect_timeout=float(config["CMI5_CONNECT_TIMEOUT"]),
+            read_timeout=float(config["CMI5_READ_TIMEOUT"]),
             ca_bundle=config.get("XAPI_CA_BUNDLE") or None,
         )
 

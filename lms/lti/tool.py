@@ -41,8 +41,8 @@ from lms.lti.errors import LaunchRefused
 from lms.lti.models import Platform
 
 USER_AGENT = "LMS-LTI-tool"
-#: Seconds to connect to a platform, and to wait for its answer.
-DEFAULT_TIMEOUT = (5.0, 15.0)
+#: Seconds to connect to a platform at most (``LMS_LTI_HTTP_TIMEOUT`` bounds the answer).
+CONNECT_TIMEOUT = 5.0
 
 
 class HttpSession(requests.Session):
@@ -59,11 +59,10 @@ class HttpSession(requests.Session):
 
 
 def http_session() -> HttpSession:
-    """A session with the configured time-out (``LMS_LTI_HTTP_TIMEOUT``, seconds)."""
-    configured = current_app.config.get("LTI_HTTP_TIMEOUT")
-    if configured:
-        return HttpSession((float(configured), float(configured)))
-    return HttpSession(DEFAULT_TIMEOUT)
+    """A session whose calls connect within 5 s (or the configured time when shorter) and
+    read within ``LMS_LTI_HTTP_TIMEOUT`` seconds (15 by default)."""
+    read = float(current_app.config["LTI_HTTP_TIMEOUT"])
+    return HttpSession((min(CONNECT_TIMEOUT, read), read))
 
 
 # Registrations -------------------------------------------------------------------------

@@ -64,3 +64,26 @@ def test_database_url_selects_psycopg_for_postgresql(url, expected, tmp_path):
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
     assert database_uri("", tmp_path) == f"sqlite:///{tmp_path / 'lms.sqlite3'}"
+
+
+@pytest.mark.parametrize(
+    "key", ["XAPI_READ_TIMEOUT", "LTI_HTTP_TIMEOUT", "CMI5_CONNECT_TIMEOUT", "CMI5_READ_TIMEOUT"]
+)
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_time_outs_of_outgoing_calls_must_be_positive_seconds(tmp_path, monkeypatch, key, value):
+    monkeypatch.setenv(f"LMS_{key}", value)
+    with pytest.raises(ConfigError, match=f"LMS_{key} must be a positive number of seconds"):
+        make(tmp_path, monkeypatch, ENV="testing", SECRET_KEY="t" * 40)
+
+
+def test_outgoing_calls_of_lti_and_cmi5_have_time_outs_by_default(tmp_path, monkeypatch):
+    from lms.cmi5.remote import LmsClient
+    from lms.lti.tool import http_session
+
+    app = make(tmp_path, monkeypatch, ENV="testing", SECRET_KEY="t" * 40)
+    with app.app_context():
+        assert http_session().timeout == (5.0, 15.0)
+        assert LmsClient.from_config(app.config).timeout == (5.0, 10.0)
+    app.config["LTI_HTTP_TIMEOUT"] = 2
+    with app.app_context():
+        assert http_session().timeout == (2.0, 2.0)
