@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -60,12 +61,19 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+#: gunicorn's access log line, with the time the server spent on the request (seconds)
+#: and the worker's pid after the status and size: to tell the server's own time from
+#: the time a request waited, and a burst from a slow page.
+ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(L)s <%(p)s>'
+
+
 def log_gunicorn_to(out: Path, name: str) -> None:
     """The next gunicorn's access and error logs (stdout by gunicorn.conf.py) go to
     ``out/<name>-access.log`` and ``out/<name>-gunicorn.log``."""
     os.environ["GUNICORN_CMD_ARGS"] = (
         f"--access-logfile {out / f'{name}-access.log'} "
-        f"--error-logfile {out / f'{name}-gunicorn.log'}"
+        f"--error-logfile {out / f'{name}-gunicorn.log'} "
+        f"--access-logformat {shlex.quote(ACCESS_FORMAT)}"
     )
 
 
