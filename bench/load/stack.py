@@ -64,7 +64,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
 #: gunicorn's access log line, with the time the server spent on the request (seconds)
 #: and the worker's pid after the status and size: to tell the server's own time from
 #: the time a request waited, and a burst from a slow page.
-ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(L)s <%(p)s>'
+ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(L)s %(p)s'
 
 
 def log_gunicorn_to(out: Path, name: str) -> None:
