@@ -11,13 +11,13 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 max_requests = 2000
+max_requests_jitter = 200
 # The application is loaded once, in the master, and each worker is a fork of it: a
 # worker restarted after max_requests is serving within milliseconds instead of
 # importing and configuring everything again (about 2 s of a core), and the workers
 # share the loaded code's memory. Each worker opens its own database connections
 # (lms.create_app drops pooled connections in a forked child).
 preload_app = True
-max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
 # Behind a load balancer that sets X-Forwarded-For / -Proto:

@@ -292,9 +292,7 @@ def claim(
     db.session.commit()
     if not items:
         return None
-    claimed = Claim(token, target, items, items[0].delivery_id, items[-1].delivery_id)
-    claimed.touched = started
-    return claimed
+    return Claim(token, target, items, items[0].delivery_id, items[-1].delivery_id, touched=started)
 
 
 def _lock_claim(target: Target, size: int, locks: RowLocks) -> Claim | None:
@@ -337,12 +335,11 @@ def renew(taken: Claim, lease_seconds: float) -> None:
     started = time.monotonic()
     if taken.connection is not None:
         taken.connection.exec_driver_sql("SELECT 1")
-        taken.touched = started
-        return
+    else:
+        until = utcnow() + timedelta(seconds=lease_seconds)
+        _execute(RENEW, {**taken.held, "lease_to": until})
+        db.session.commit()
     taken.touched = started
-    until = utcnow() + timedelta(seconds=lease_seconds)
-    _execute(RENEW, {**taken.held, "lease_to": until})
-    db.session.commit()
 
 
 def release(taken: Claim) -> None:

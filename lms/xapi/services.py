@@ -72,7 +72,8 @@ def record(event: LearningEvent) -> Statement:
     """Write the statement of ``event`` and its deliveries into the current transaction.
 
     Returns the stored ``Statement`` (its ``deliveries`` are the per-endpoint rows).
-    Only adds and flushes: the caller's commit stores it together with the event.
+    Only writes into the current transaction: the caller's commit stores it together
+    with the event.
     Raises ``StatementError`` when the event cannot make a valid xAPI statement.
     """
     return record_many([event])[0]
@@ -88,6 +89,8 @@ def record_many(events: list[LearningEvent]) -> list[Statement]:
     object. The returned statements are in the session; their ``deliveries`` load when
     read.
     """
+    if not events:
+        return []
     bodies = []
     for event in events:
         body = build_statement(event, build_settings(event))
@@ -95,8 +98,6 @@ def record_many(events: list[LearningEvent]) -> list[Statement]:
         if issues:
             raise StatementError("; ".join(issues))
         bodies.append(body)
-    if not events:
-        return []
     now = utcnow()
     recipients: dict[int, list[int]] = {}
     for event in events:
